@@ -1,0 +1,70 @@
+"""Entry point: ``python -m bot [command]`` (also installed as ``whytwitter``).
+
+With no command the bot starts: on Discord when DISCORD_TOKEN is set, otherwise the
+local console (interactive terminals only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="whytwitter",
+        description="Answers physicians' objections to using Twitter.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("run", help="start the bot (the default; console when no token is set)")
+
+    match = sub.add_parser("match", help="show the decision for a message")
+    match.add_argument("text", nargs="?", help="the message; omitted: one message per stdin line")
+    match.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    match.add_argument("--kb", type=Path, help="knowledge-base directory (default: bundled)")
+
+    check = sub.add_parser("check", help="validate the knowledge base")
+    check.add_argument("--kb", type=Path, help="knowledge-base directory (default: bundled)")
+
+    console = sub.add_parser("console", help="try the answers locally, without Discord")
+    console.add_argument("--kb", type=Path, help="knowledge-base directory (default: bundled)")
+
+    sub.add_parser("invite", help="print the OAuth2 URL that adds the bot to a server")
+    sub.add_parser("sync", help="register the slash commands with Discord now")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "match":
+            from bot.cli import match_command
+
+            return match_command(args.text, as_json=args.json, kb_dir=args.kb)
+        if command == "check":
+            from bot.cli import check_command
+
+            return check_command(kb_dir=args.kb)
+        if command == "console":
+            from bot.console import console_command
+
+            return console_command(kb_dir=args.kb)
+        from bot.runner import invite_command, run_command, sync_command
+
+        if command == "invite":
+            return invite_command()
+        if command == "sync":
+            return sync_command()
+        return run_command()
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

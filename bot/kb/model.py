@@ -1,0 +1,142 @@
+"""Immutable data model of the knowledge base (no I/O, no discord)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class EntryKind(StrEnum):
+    """What an answerable entry is."""
+
+    OBJECTION = "objection"
+    BENEFIT = "benefit"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation finding, located in a file (line is 1-based, 0 when unknown)."""
+
+    file: str
+    line: int
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{where}: {prefix}{self.message}"
+
+
+class KBError(Exception):
+    """The knowledge base could not be loaded; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems) or "invalid knowledge base")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an entry (or one of its fields) was defined."""
+
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Objection:
+    """Something a physician says against using Twitter, with its rebuttal."""
+
+    id: str
+    title: str
+    answer: str
+    triggers: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    benefits: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    location: Location = field(default_factory=Location, compare=False)
+
+    @property
+    def kind(self) -> EntryKind:
+        return EntryKind.OBJECTION
+
+
+@dataclass(frozen=True, slots=True)
+class Benefit:
+    """One concrete benefit of Twitter for physicians."""
+
+    id: str
+    title: str
+    summary: str
+    topics: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    location: Location = field(default_factory=Location, compare=False)
+
+    @property
+    def kind(self) -> EntryKind:
+        return EntryKind.BENEFIT
+
+
+Entry = Objection | Benefit
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Attribution of the content, shown in answer footers."""
+
+    name: str
+    title: str
+    date: str
+    author: str = ""
+    url: str = ""
+    footer: str = ""
+
+    def footer_text(self) -> str:
+        """The one-line attribution for an embed footer."""
+        if self.footer:
+            return self.footer
+        by = f"{self.author}, " if self.author else ""
+        return f"Based on “{self.title}” ({by}{self.name}, {self.date})"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A validated knowledge base: objections, benefits, synonyms and attribution."""
+
+    objections: tuple[Objection, ...]
+    benefits: tuple[Benefit, ...]
+    source: Source
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Canonical term -> words or phrases that mean the same (used by the matcher)."""
+    files: tuple[Path, ...] = ()
+    digest: str = ""
+    """A hash of the files' contents, to tell versions apart."""
+
+    def __post_init__(self) -> None:
+        index: dict[str, Entry] = {}
+        for entry in (*self.objections, *self.benefits):
+            index[entry.id] = entry
+        object.__setattr__(self, "_index", index)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every answerable entry, objections first."""
+        return (*self.objections, *self.benefits)
+
+    def get(self, entry_id: str) -> Entry | None:
+        """The entry with this id, or None."""
+        index: dict[str, Entry] = self._index  # type: ignore[attr-defined]
+        return index.get(entry_id)
+
+    def benefit(self, benefit_id: str) -> Benefit | None:
+        """The benefit with this id, or None."""
+        entry = self.get(benefit_id)
+        return entry if isinstance(entry, Benefit) else None
+
+    def topics(self) -> list[str]:
+        """All benefit topics, sorted, without duplicates."""
+        return sorted({t for b in self.benefits for t in b.topics})

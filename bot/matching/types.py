@@ -1,0 +1,57 @@
+"""Result types of the matcher (stable: the CLI's JSON contract is built from them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.kb.model import EntryKind
+
+
+class Outcome(StrEnum):
+    """What the bot does with a message."""
+
+    ANSWER = "answer"  # confident and clearly ahead of the runner-up
+    SUGGEST = "suggest"  # middle band: "did you mean", only when asked directly
+    SILENT = "silent"  # chit-chat, or talk about Twitter that is not an objection
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Decision thresholds on the 0-100 score scale (defaults documented in README)."""
+
+    answer: float = 75.0
+    suggest: float = 55.0
+    margin: float = 8.0
+    max_suggestions: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One scored knowledge-base entry."""
+
+    id: str
+    kind: EntryKind
+    score: float  # 0-100
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": str(self.kind), "score": round(self.score, 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The matcher's verdict on one message."""
+
+    text: str
+    outcome: Outcome
+    answer: Candidate | None = None
+    suggestions: tuple[Candidate, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI contract: ``{"text", "answer": {...} | null, "suggestions": [...]}``."""
+        return {
+            "text": self.text,
+            "answer": self.answer.to_json() if self.answer else None,
+            "suggestions": [c.to_json() for c in self.suggestions],
+        }
