@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -57,6 +58,12 @@ class Objection:
     benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     location: Location = field(default_factory=Location, compare=False)
+    trigger_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
+    example_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each example (parallel to ``examples``; empty when unknown)."""
+    field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
 
     @property
     def kind(self) -> EntryKind:
@@ -75,6 +82,12 @@ class Benefit:
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     location: Location = field(default_factory=Location, compare=False)
+    trigger_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
+    example_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each example (parallel to ``examples``; empty when unknown)."""
+    field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
 
     @property
     def kind(self) -> EntryKind:
@@ -94,6 +107,7 @@ class Source:
     author: str = ""
     url: str = ""
     footer: str = ""
+    location: Location = field(default_factory=Location, compare=False)
 
     def footer_text(self) -> str:
         """The one-line attribution for an embed footer."""
