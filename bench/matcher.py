@@ -1,0 +1,180 @@
+"""Matcher figures: accuracy on the eval sets, latency on bundled and synthetic KBs, memory."""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.kb.loader import load_knowledge
+from bot.kb.model import Benefit, KnowledgeBase, Objection, Source
+from bot.matching.engine import Matcher
+from bot.matching.types import Outcome
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.yaml"
+HELDOUT_SET = ROOT / "tests" / "matching" / "heldout.yaml"
+
+
+@dataclass
+class EvalResult:
+    """Decisions of a matcher on one labelled set."""
+
+    total: int = 0
+    right: int = 0
+    wrong_answers: int = 0
+    chit_chat: int = 0
+    chit_chat_silent: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def right_rate(self) -> float:
+        return self.right / self.total if self.total else 0.0
+
+    @property
+    def wrong_rate(self) -> float:
+        return self.wrong_answers / self.total if self.total else 0.0
+
+    @property
+    def silence_rate(self) -> float:
+        return self.chit_chat_silent / self.chit_chat if self.chit_chat else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "messages": self.total,
+            "right": round(self.right_rate, 4),
+            "wrong_answers": round(self.wrong_rate, 4),
+            "chit_chat_silence": round(self.silence_rate, 4),
+        }
+
+
+def load_labelled(path: Path) -> list[tuple[str, str]]:
+    """(message, expected id or "none") pairs from a dev.yaml-shaped file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    pairs: list[tuple[str, str]] = []
+    for group in ("objections", "benefits"):
+        for entry_id, lines in (data.get(group) or {}).items():
+            pairs.extend((str(line), str(entry_id)) for line in lines or ())
+    pairs.extend((str(line), "none") for line in data.get("none") or ())
+    return pairs
+
+
+def evaluate(matcher: Matcher, pairs: list[tuple[str, str]]) -> EvalResult:
+    """Right = the expected entry is answered, or silence (no answer) on chit-chat."""
+    result = EvalResult()
+    for text, expected in pairs:
+        decision = matcher.match(text)
+        got = decision.answer.id if decision.outcome is Outcome.ANSWER and decision.answer else None
+        result.total += 1
+        if expected == "none":
+            result.chit_chat += 1
+            if got is None:
+                result.chit_chat_silent += 1
+                result.right += 1
+            else:
+                result.wrong_answers += 1
+                result.failures.append(f"none -> {got}: {text}")
+        elif got == expected:
+            result.right += 1
+        else:
+            if got is not None:
+                result.wrong_answers += 1
+            best = matcher.rank(text, 2)
+            shown = ", ".join(f"{c.id}={c.score:.0f}" for c in best)
+            result.failures.append(f"{expected} -> {got or decision.outcome}: {text}  [{shown}]")
+    return result
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return p50, p99
+
+
+def _latency_ms(matcher: Matcher, texts: list[str], repetitions: int) -> tuple[float, float]:
+    """p50/p99 of one ``match`` call, in milliseconds."""
+    samples: list[float] = []
+    clock = time.perf_counter
+    for _ in range(repetitions):
+        for text in texts:
+            start = clock()
+            matcher.match(text)
+            samples.append((clock() - start) * 1000.0)
+    return _percentiles(samples)
+
+
+_SYLLABLES = [c + v for c in "bcdfklmnprstvz" for v in "aeiou"]
+
+
+def synthetic_kb(entries: int, seed: int = 1234) -> KnowledgeBase:
+    """A deterministic KB of ``entries`` plausible random entries (~8 triggers each)."""
+    rng = random.Random(seed)
+    words = sorted(
+        {"".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6000)}
+    )
+    glue = ["i", "am", "too", "the", "my", "is", "not", "for", "twitter", "with", "can", "what"]
+    objections: list[Objection] = []
+    benefits: list[Benefit] = []
+    for n in range(entries):
+        topic = rng.sample(words, 6)
+        triggers = tuple(
+            " ".join(
+                rng.choice(glue) if rng.random() < 0.4 else rng.choice(topic)
+                for _ in range(rng.randint(3, 7))
+            )
+            for _ in range(8)
+        )
+        if n % 3:
+            objections.append(Objection(f"o{n}", "title", "answer", triggers=triggers))
+        else:
+            benefits.append(Benefit(f"b{n}", "title", "summary", ("career",), triggers=triggers))
+    source = Source(name="synthetic", title="synthetic", date="2015-04-15")
+    return KnowledgeBase(tuple(objections), tuple(benefits), source, {"twitter": ("x", "tweet")})
+
+
+def run() -> dict[str, Any]:
+    """All matcher figures, as a flat JSON-able mapping."""
+    results: dict[str, Any] = {}
+    start = time.perf_counter()
+    kb = load_knowledge()
+    results["kb_load_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
+    start = time.perf_counter()
+    matcher = Matcher(kb)
+    results["matcher_build_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
+
+    texts: list[str] = []
+    for name, path in (("dev", DEV_SET), ("heldout", HELDOUT_SET)):
+        if path.exists():
+            pairs = load_labelled(path)
+            texts.extend(t for t, _ in pairs)
+            results[name] = evaluate(matcher, pairs).to_json()
+    p50, p99 = _latency_ms(matcher, texts, repetitions=20)
+    results["bundled_p50_ms"], results["bundled_p99_ms"] = round(p50, 4), round(p99, 4)
+
+    probe = texts or ["I'm too busy"]
+    for size in (1_000, 10_000):
+        big = synthetic_kb(size)
+        start = time.perf_counter()
+        big_matcher = Matcher(big)
+        results[f"synthetic_{size}_build_ms"] = round((time.perf_counter() - start) * 1000.0, 1)
+        queries = probe + [t for e in big.entries[:200] for t in e.triggers[:1]]
+        p50, p99 = _latency_ms(big_matcher, queries, repetitions=3)
+        results[f"synthetic_{size}_p50_ms"] = round(p50, 4)
+        results[f"synthetic_{size}_p99_ms"] = round(p99, 4)
+
+    start = time.perf_counter()
+    matcher.match("I'm too busy " * 2_000_000)
+    results["ten_mb_message_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    results["peak_rss_mb"] = round(
+        rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024, 1
+    )
+    return results

@@ -1,0 +1,213 @@
+"""The matcher: scores a message against every entry's triggers and decides what to do.
+
+Scoring, per trigger, on normalised tokens (synonyms applied, typos corrected, stemmed):
+
+* ``coverage``: the IDF-weighted share of the trigger's content words found in the message;
+* ``focus``: the IDF-weighted share of the message's content words that belong to the
+  entry's vocabulary (a long message that merely mentions one word scores low);
+* ``phrase``: rapidfuzz similarity of the two normalised strings (word order, short forms).
+
+Candidates come from an inverted index (content word -> triggers), so the cost per message
+grows with the postings of the message's words, not with the size of the knowledge base;
+only the best few triggers are scored with rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.kb.model import Entry, EntryKind, KnowledgeBase
+from bot.matching.normalize import STOPWORDS, SynonymMap, stem, tokenize
+from bot.matching.types import Candidate, Decision, Outcome, Thresholds
+
+log = logging.getLogger(__name__)
+
+_RESCORE = 24
+"""How many triggers (by coverage) are re-scored with rapidfuzz."""
+_MIN_TRIGGER_WEIGHT = 1.0
+"""Minimum trigger weight, in units of the highest IDF (a word unique to one entry): a
+trigger whose only content word is shared by several entries is never fully covered."""
+_UNKNOWN_WEIGHT = 0.67
+"""Weight of a message word the knowledge base never uses, in units of the highest IDF."""
+_W_COVERAGE = 0.4
+_W_FOCUS = 0.4
+_W_PHRASE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class _Trigger:
+    entry: int  # index into Matcher._entries
+    text: str  # normalised, stemmed, space-joined
+    content: frozenset[str]
+    weight: float  # sum of the content words' IDF
+
+
+class Matcher:
+    """Decides, deterministically, whether a message is one of the knowledge base's entries."""
+
+    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds | None = None) -> None:
+        self.kb = kb
+        self.thresholds = thresholds if thresholds is not None else Thresholds()
+        self._synonyms = SynonymMap(kb.synonyms)
+        self._entries: tuple[Entry, ...] = kb.entries
+        self._typo_cache: dict[str, str] = {}
+
+        phrases: list[tuple[int, list[str]]] = []
+        for index, entry in enumerate(self._entries):
+            for text in entry.triggers:
+                words = self._synonyms.apply(tokenize(text))
+                if words:
+                    phrases.append((index, words))
+        keywords = [
+            (index, self._synonyms.apply(tokenize(k)))
+            for index, entry in enumerate(self._entries)
+            for k in entry.keywords
+        ]
+
+        # Raw vocabulary (pre-stem) for typo correction: trigger words and synonym variants.
+        self._vocab: set[str] = {w for _, words in (*phrases, *keywords) for w in words}
+        self._vocab |= self._synonyms.variant_words
+        self._vocab_list = sorted(w for w in self._vocab if len(w) >= 4 and not w.isdigit())
+
+        # IDF over entries: a word used by many entries says little about which one is meant.
+        entry_vocab: list[set[str]] = [set() for _ in self._entries]
+        for index, words in (*phrases, *keywords):
+            entry_vocab[index].update(self._content(words))
+        df: dict[str, int] = defaultdict(int)
+        for vocab in entry_vocab:
+            for word in vocab:
+                df[word] += 1
+        n = max(len(self._entries), 1)
+        self._idf = {w: math.log((n + 1) / (c + 0.5)) + 0.1 for w, c in df.items()}
+        top_idf = math.log((n + 1) / 1.5) + 0.1
+        self._unknown_idf = top_idf * _UNKNOWN_WEIGHT
+        min_weight = top_idf * _MIN_TRIGGER_WEIGHT
+        self._entry_vocab = [frozenset(v) for v in entry_vocab]
+
+        triggers: list[_Trigger] = []
+        index_map: dict[str, list[int]] = defaultdict(list)
+        seen: set[tuple[int, str]] = set()
+        for entry_index, words in phrases:
+            stems = [stem(w) for w in words]
+            text = " ".join(stems)
+            content = frozenset(self._content(words))
+            if not content or (entry_index, text) in seen:
+                continue
+            seen.add((entry_index, text))
+            weight = max(sum(self._idf[w] for w in content), min_weight)
+            for word in content:
+                index_map[word].append(len(triggers))
+            triggers.append(_Trigger(entry_index, text, content, weight))
+        self._triggers = tuple(triggers)
+        self._index = {w: tuple(ids) for w, ids in index_map.items()}
+        log.debug(
+            "matcher ready: %d entries, %d triggers, %d words",
+            len(self._entries),
+            len(self._triggers),
+            len(self._index),
+        )
+
+    @staticmethod
+    def _content(words: list[str]) -> list[str]:
+        return [stem(w) for w in words if w not in STOPWORDS]
+
+    def _correct(self, word: str) -> str:
+        """``word``, or the vocabulary word it is a likely typo of."""
+        if word in self._vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS:
+            return word
+        cached = self._typo_cache.get(word)
+        if cached is not None:
+            return cached
+        fixed = word
+        single = "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
+        if single in self._vocab or single in STOPWORDS:
+            fixed = single
+        else:
+            limit = 1 if len(word) < 9 else 2
+            best = process.extractOne(
+                word, self._vocab_list, scorer=OSA.distance, score_cutoff=limit
+            )
+            if best is not None and best[0][0] == word[0]:
+                fixed = best[0]
+        if len(self._typo_cache) < 50_000:
+            self._typo_cache[word] = fixed
+        return fixed
+
+    def _prepare(self, text: str) -> tuple[str, list[str]]:
+        """Normalised stemmed string and content words of a message."""
+        raw = tokenize(text)
+        words = self._synonyms.apply([self._correct(w) for w in raw])
+        stems = [stem(w) for w in words]
+        content = list(dict.fromkeys(stem(w) for w in words if w not in STOPWORDS))
+        return " ".join(stems), content
+
+    def _score_entries(self, text: str) -> dict[int, float]:
+        norm, content = self._prepare(text)
+        if not content:
+            return {}
+        idf = self._idf
+        matched: dict[int, float] = defaultdict(float)
+        for word in content:
+            weight = idf.get(word)
+            if weight is None:
+                continue
+            for trig in self._index.get(word, ()):
+                matched[trig] += weight
+        if not matched:
+            return {}
+        triggers = self._triggers
+        coverage = {t: w / triggers[t].weight for t, w in matched.items()}
+        best_ids = sorted(coverage, key=lambda t: (-coverage[t], t))[:_RESCORE]
+
+        msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
+        msg_total = sum(msg_weights.values())
+        focus_cache: dict[int, float] = {}
+        scores: dict[int, float] = {}
+        for t in best_ids:
+            trigger = triggers[t]
+            entry = trigger.entry
+            focus = focus_cache.get(entry)
+            if focus is None:
+                vocab = self._entry_vocab[entry]
+                focus = sum(w for word, w in msg_weights.items() if word in vocab) / msg_total
+                focus_cache[entry] = focus
+            phrase = fuzz.ratio(norm, trigger.text) / 100.0
+            partial = fuzz.token_set_ratio(norm, trigger.text) / 100.0
+            score = 100.0 * (
+                _W_COVERAGE * coverage[t] + _W_FOCUS * focus + _W_PHRASE * max(phrase, partial)
+            )
+            if score > scores.get(entry, -1.0):
+                scores[entry] = score
+        return scores
+
+    def rank(self, text: str, limit: int = 5) -> list[Candidate]:
+        """The best-scoring entries for ``text``, best first, at most one per entry."""
+        if limit <= 0 or not text or text.isspace():
+            return []
+        scores = self._score_entries(text)
+        order = sorted(scores, key=lambda e: (-scores[e], e))[:limit]
+        return [self._candidate(e, scores[e]) for e in order]
+
+    def _candidate(self, entry_index: int, score: float) -> Candidate:
+        entry = self._entries[entry_index]
+        kind = EntryKind.OBJECTION if entry.kind == EntryKind.OBJECTION else EntryKind.BENEFIT
+        return Candidate(entry.id, kind, min(100.0, max(0.0, score)))
+
+    def match(self, text: str) -> Decision:
+        """ANSWER, SUGGEST or SILENT for one message."""
+        limits = self.thresholds
+        ranked = self.rank(text, limit=max(limits.max_suggestions, 2))
+        if not ranked or ranked[0].score < limits.suggest:
+            return Decision(text, Outcome.SILENT)
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if best.score >= limits.answer and best.score - runner_up >= limits.margin:
+            return Decision(text, Outcome.ANSWER, answer=best)
+        suggestions = tuple(c for c in ranked if c.score >= limits.suggest)
+        return Decision(text, Outcome.SUGGEST, suggestions=suggestions[: limits.max_suggestions])

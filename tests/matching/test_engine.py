@@ -1,0 +1,137 @@
+"""Matcher behaviour on a tiny handmade knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.kb.model import EntryKind, KnowledgeBase
+from bot.matching.engine import Matcher
+from bot.matching.types import Decision, Outcome, Thresholds
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("I'm too busy", "too-busy"),
+        ("i'm TOO busy!!! 😩", "too-busy"),
+        ("<@123> honestly I'm sooooo swamped", "too-busy"),
+        ("> no time for twitter", "too-busy"),
+        ("HIPAA", "patient-privacy"),
+        ("hipa", "patient-privacy"),  # typo
+        ("PHI", "patient-privacy"),  # synonym
+        ("is confidentiality a problem", "patient-privacy"),
+        ("what about 140 characters", "too-short"),
+        ("can I keep up with research", "research-updates"),
+    ],
+)
+def test_answers(matcher: Matcher, text: str, entry_id: str) -> None:
+    decision = matcher.match(text)
+    assert decision.outcome is Outcome.ANSWER
+    assert decision.answer is not None
+    assert decision.answer.id == entry_id
+    assert decision.suggestions == ()
+    assert decision.text == text
+
+
+def test_answer_kind_and_json(matcher: Matcher) -> None:
+    decision = matcher.match("keep up with new papers")
+    assert decision.answer is not None
+    assert decision.answer.kind is EntryKind.BENEFIT
+    data = decision.to_json()
+    assert data["answer"]["id"] == "research-updates"
+    assert data["answer"]["kind"] == "benefit"
+    assert 0 <= data["answer"]["score"] <= 100
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n ",
+        "hello everyone",
+        "I just tweeted the link",
+        "what's the weather like",
+        "<@123> <#456>",
+        "😀😀😀",
+    ],
+)
+def test_silent(matcher: Matcher, text: str) -> None:
+    decision = matcher.match(text)
+    assert decision.outcome is Outcome.SILENT
+    assert decision.answer is None
+    assert decision.suggestions == ()
+
+
+def test_typo_in_twitter_is_corrected(matcher: Matcher) -> None:
+    assert matcher._correct("twiter") == "twitter"
+    assert matcher._correct("congrats") == "congrats"  # not a near miss of any word
+
+
+def test_suggest_band(kb: KnowledgeBase) -> None:
+    # Force the middle band: nothing can be confident enough to answer.
+    matcher = Matcher(kb, Thresholds(answer=101.0, suggest=30.0, margin=8.0))
+    decision = matcher.match("I'm too busy")
+    assert decision.outcome is Outcome.SUGGEST
+    assert decision.answer is None
+    assert decision.suggestions[0].id == "too-busy"
+    assert len(decision.suggestions) <= 3
+
+
+def test_suggestions_capped(kb: KnowledgeBase) -> None:
+    matcher = Matcher(kb, Thresholds(answer=101.0, suggest=1.0, max_suggestions=1))
+    decision = matcher.match("too busy for hipaa and 140 characters of research")
+    assert decision.outcome is Outcome.SUGGEST
+    assert len(decision.suggestions) == 1
+
+
+def test_margin_turns_close_call_into_suggestion(kb: KnowledgeBase) -> None:
+    text = "too busy and hipaa"
+    loose = Matcher(kb, Thresholds(answer=40.0, suggest=30.0, margin=0.0)).match(text)
+    strict = Matcher(kb, Thresholds(answer=40.0, suggest=30.0, margin=100.0)).match(text)
+    assert loose.outcome is Outcome.ANSWER
+    assert strict.outcome is Outcome.SUGGEST
+    ids = {c.id for c in strict.suggestions}
+    assert {"too-busy", "patient-privacy"} <= ids
+
+
+def test_rank_best_first_one_per_entry(matcher: Matcher) -> None:
+    ranked = matcher.rank("too busy and hipaa and 140 characters", limit=5)
+    ids = [c.id for c in ranked]
+    assert len(ids) == len(set(ids))
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+    assert matcher.rank("I'm too busy", limit=1)[0].id == "too-busy"
+    assert matcher.rank("I'm too busy", limit=0) == []
+    assert matcher.rank("", limit=5) == []
+
+
+def test_rank_finds_each_trigger_own_entry_first(kb: KnowledgeBase, matcher: Matcher) -> None:
+    for entry in kb.entries:
+        for trigger in entry.triggers:
+            assert matcher.rank(trigger, limit=1)[0].id == entry.id, trigger
+
+
+def test_deterministic(kb: KnowledgeBase) -> None:
+    texts = ["I'm too busy", "hipaa?", "too busy and hipaa", "hello", "140 chars"]
+    first = [Matcher(kb).match(t) for t in texts]
+    second_matcher = Matcher(kb)
+    for _ in range(3):
+        assert [second_matcher.match(t) for t in texts] == first
+
+
+def test_kb_attribute(kb: KnowledgeBase, matcher: Matcher) -> None:
+    assert matcher.kb is kb
+
+
+def test_huge_input_is_handled(matcher: Matcher) -> None:
+    text = "I'm too busy " + "x" * 10_000_000
+    decision = matcher.match(text)
+    assert isinstance(decision, Decision)
+    assert decision.outcome is Outcome.ANSWER
+
+
+def test_empty_kb_is_silent() -> None:
+    from tests.matching.conftest import tiny_kb
+
+    kb = tiny_kb()
+    empty = KnowledgeBase(objections=(), benefits=(), source=kb.source)
+    assert Matcher(empty).match("I'm too busy").outcome is Outcome.SILENT

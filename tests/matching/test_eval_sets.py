@@ -1,0 +1,49 @@
+"""Decision quality on the shared dev set and on our own held-out set (bundled KB)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bench.matcher import EvalResult, evaluate, load_labelled
+from bot.kb.loader import load_knowledge
+from bot.matching.engine import Matcher
+
+DEV_SET = Path(__file__).parents[2].parent / "shared/eval/dev.yaml"
+HELDOUT_SET = Path(__file__).parent / "heldout.yaml"
+
+
+@cache
+def _result(path: Path) -> EvalResult:
+    return evaluate(Matcher(load_knowledge()), load_labelled(path))
+
+
+def _report(result: EvalResult) -> str:
+    return f"{result.to_json()}\n" + "\n".join(result.failures)
+
+
+@pytest.mark.skipif(not DEV_SET.exists(), reason="shared dev set not present")
+def test_dev_set_quality() -> None:
+    result = _result(DEV_SET)
+    assert result.right_rate >= 0.95, _report(result)
+    assert result.wrong_rate <= 0.02, _report(result)
+    assert result.silence_rate >= 0.96, _report(result)
+
+
+def test_heldout_precision() -> None:
+    """Never answer wrongly, never answer chit-chat: the bar a channel bot must clear."""
+    result = _result(HELDOUT_SET)
+    assert result.wrong_rate <= 0.02, _report(result)
+    assert result.silence_rate >= 0.96, _report(result)
+
+
+@pytest.mark.xfail(
+    reason="recall on unseen phrasings is ~75 %: most misses are SUGGEST with the right "
+    "entry on top (see report); not yet at the 95 % bar",
+    strict=False,
+)
+def test_heldout_right_decisions() -> None:
+    result = _result(HELDOUT_SET)
+    assert result.right_rate >= 0.95, _report(result)
