@@ -1,0 +1,253 @@
+"""``python -m bot`` (run), ``python -m bot invite`` and ``python -m bot sync``.
+
+Every failure an operator can cause ends in one sentence on stderr saying what to change,
+never a traceback: exit 2 for configuration, 1 for everything else, 0 after a clean stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import signal
+import sys
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
+
+import discord
+
+from bot.kb.model import KBError
+from bot.settings import Secret, Settings, SettingsError, log_level_number
+
+if TYPE_CHECKING:  # imported when needed: the no-token path stays fast and light
+    from bot.kb.live import LiveKnowledge
+
+__all__ = [
+    "NO_TOKEN_HINT",
+    "client_id_from_token",
+    "invite_command",
+    "invite_url",
+    "required_permissions",
+    "run_command",
+    "sync_command",
+]
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN_HINT: Final = (
+    "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications "
+    "(Bot → Reset Token), put DISCORD_TOKEN=... in .env, then run again."
+)
+TOKEN_REJECTED: Final = (
+    "Discord rejected the token: reset it in the Developer Portal → your application → "
+    "Bot → Reset Token, and put the new one in DISCORD_TOKEN."
+)
+INTENT_MISSING: Final = (
+    "Discord refused the Message Content intent: enable it in the Developer Portal → "
+    "your application → Bot → Privileged Gateway Intents → Message Content Intent."
+)
+LOG_FORMAT: Final = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+
+
+def required_permissions() -> discord.Permissions:
+    """The smallest permission set the features need, from named flags.
+
+    Reading and replying with embeds in channels and threads; ``attach_files`` for
+    ``/kb download``. Dismiss deletes the bot's own message, so no Manage Messages.
+    """
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+        read_message_history=True,
+        attach_files=True,
+    )
+
+
+def client_id_from_token(token: Secret) -> int | None:
+    """The application id encoded in a bot token's first segment (None if it isn't one)."""
+    first = token.get_secret_value().split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return int(decoded) if decoded.isdigit() else None
+
+
+def invite_url(client_id: int) -> str:
+    """The OAuth2 URL that adds the bot with its commands and minimal permissions."""
+    return discord.utils.oauth_url(
+        client_id, permissions=required_permissions(), scopes=("bot", "applications.commands")
+    )
+
+
+def _client_id(settings: Settings) -> int | None:
+    if settings.client_id is not None:
+        return settings.client_id
+    return client_id_from_token(settings.token) if settings.token else None
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(message.rstrip() + "\n")
+    sys.stderr.flush()
+
+
+def _load_settings() -> Settings | None:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _error(f"configuration error: {exc}")
+        return None
+
+
+def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
+    from bot.kb.live import LiveKnowledge
+
+    try:
+        return LiveKnowledge(settings.knowledge_dir, settings.thresholds)
+    except KBError as exc:
+        for problem in exc.problems or [exc]:
+            _error(str(problem))
+        return None
+
+
+def configure_logging(settings: Settings) -> None:
+    """Time, level and logger name; discord.py at WARNING unless LOG_LEVEL=DEBUG."""
+    level = log_level_number(settings)
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    logging.getLogger("discord").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else logging.WARNING
+    )
+
+
+def apply_api_base(settings: Settings) -> None:
+    """Send REST calls to DISCORD_API_BASE (a REST proxy) when set."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base
+        log.info("REST base URL: %s", settings.discord_api_base)
+
+
+def _explain(exc: BaseException, settings: Settings) -> str | None:
+    """The one-sentence explanation of a failure the operator can fix, or None."""
+    from bot.bot import CommandSyncForbidden
+    from bot.storage import StorageError
+
+    if isinstance(exc, discord.LoginFailure):
+        return TOKEN_REJECTED
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return INTENT_MISSING
+    if isinstance(exc, CommandSyncForbidden):
+        client_id = _client_id(settings)
+        url = invite_url(client_id) if client_id else "python -m bot invite"
+        return (
+            "Discord refused to register the slash commands: re-invite the bot with the "
+            f"applications.commands scope: {url}"
+        )
+    if isinstance(exc, StorageError):
+        return f"storage error: {exc}"
+    if isinstance(exc, discord.HTTPException | OSError):
+        return f"could not reach Discord: {exc}"
+    return None
+
+
+async def _serve(settings: Settings, knowledge: LiveKnowledge, token: str) -> None:
+    from bot.bot import WhyTwitterBot
+
+    bot = WhyTwitterBot(settings, knowledge)
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def stop(signame: str) -> None:
+        if not closing:
+            log.info("%s received: shutting down", signame)
+            closing.append(loop.create_task(bot.close()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig.name)
+    try:
+        async with bot:
+            await bot.start(token)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if closing:
+            await closing[0]
+
+
+def _run_async(settings: Settings, main: Coroutine[Any, Any, None]) -> int:
+    """Run ``main``; operator-fixable failures become one line on stderr and exit 1."""
+    try:
+        asyncio.run(main)
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:
+        message = _explain(exc, settings)
+        if message is None:
+            raise
+        _error(message)
+        return 1
+    return 0
+
+
+def run_command() -> int:
+    """Start the bot (or the console when there is no token and a terminal)."""
+    settings = _load_settings()
+    if settings is None:
+        return 2
+    if settings.token is None:
+        if sys.stdin.isatty():
+            from bot.console import console_command
+
+            return console_command(kb_dir=settings.knowledge_dir, intro=NO_TOKEN_HINT)
+        _error(NO_TOKEN_HINT)
+        return 2
+    knowledge = _load_knowledge(settings)
+    if knowledge is None:
+        return 1
+    configure_logging(settings)
+    apply_api_base(settings)
+    return _run_async(settings, _serve(settings, knowledge, settings.token.get_secret_value()))
+
+
+async def _sync(settings: Settings, knowledge: LiveKnowledge, token: str) -> None:
+    from bot.bot import WhyTwitterBot
+
+    bot = WhyTwitterBot(settings, knowledge, force_sync=True, watch=False)
+    async with bot:
+        await bot.login(token)  # runs setup_hook, which syncs (forced)
+    target = f"to guild {settings.dev_guild_id}" if settings.dev_guild_id else "globally"
+    sys.stdout.write(f"Slash commands synced {target}.\n")
+
+
+def sync_command() -> int:
+    """Register the slash commands with Discord now, then exit."""
+    settings = _load_settings()
+    if settings is None:
+        return 2
+    if settings.token is None:
+        _error(NO_TOKEN_HINT)
+        return 2
+    knowledge = _load_knowledge(settings)
+    if knowledge is None:
+        return 1
+    configure_logging(settings)
+    apply_api_base(settings)
+    return _run_async(settings, _sync(settings, knowledge, settings.token.get_secret_value()))
+
+
+def invite_command() -> int:
+    """Print the invite URL; the client id is DISCORD_CLIENT_ID, else read from the token."""
+    settings = _load_settings()
+    if settings is None:
+        return 2
+    client_id = _client_id(settings)
+    if client_id is None:
+        _error(
+            "Set DISCORD_CLIENT_ID (Developer Portal → your application → General Information "
+            "→ Application ID) or DISCORD_TOKEN to build the invite URL."
+        )
+        return 2
+    sys.stdout.write(invite_url(client_id) + "\n")
+    return 0
