@@ -1,0 +1,260 @@
+"""The Discord client: ``WhyTwitterBot``, an ``AutoShardedBot`` holding settings, the live
+knowledge base and the storage; cogs, buttons and the command tree are set up in ``setup_hook``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from typing import Any, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.gate import Cooldowns, GateConfig
+from bot.kb.live import LiveKnowledge
+from bot.settings import Settings
+from bot.storage import GuildSettings, Storage
+from bot.views import dynamic_items
+
+__all__ = ["EXTENSIONS", "CommandSyncForbidden", "WhyTwitterBot", "WhyTwitterTree", "intents"]
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: Final = ("bot.cogs.answers", "bot.cogs.catalog")
+TREE_HASH_KEY: Final = "command_tree_hash"
+GUILD_SETTINGS_TTL: Final = 60.0
+
+
+class CommandSyncForbidden(Exception):
+    """Discord refused the command sync (403 / 50001): the bot lacks ``applications.commands``."""
+
+
+def intents() -> discord.Intents:
+    """The minimum: guilds, guild and DM messages, and message content (privileged)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class WhyTwitterTree(app_commands.CommandTree["WhyTwitterBot"]):
+    """The command tree with one error handler for every application command."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[WhyTwitterBot], error: app_commands.AppCommandError
+    ) -> None:
+        """Member-caused errors get a friendly ephemeral line; anything else is logged."""
+        command = interaction.command.qualified_name if interaction.command else "?"
+        message = member_error_message(error)
+        if message is not None:
+            log.info(
+                "/%s refused for %s in %s: %s",
+                command,
+                interaction.user.id,
+                interaction.channel_id,
+                error,
+            )
+        else:
+            log.error(
+                "/%s failed for %s in guild %s channel %s",
+                command,
+                interaction.user.id,
+                interaction.guild_id,
+                interaction.channel_id,
+                exc_info=error,
+            )
+            message = "Sorry, something went wrong. It has been logged; please try again later."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.debug("could not report the error to the member", exc_info=True)
+
+
+def member_error_message(error: app_commands.AppCommandError) -> str | None:
+    """The friendly text for an error a member caused, or None for an unexpected one."""
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works only in a server."
+    if isinstance(error, app_commands.MissingPermissions | app_commands.MissingAnyRole):
+        return "You don't have permission to use this command."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"I need these permissions here first: {missing}."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(error, app_commands.TransformerError):
+        return "That value isn't valid for this option."
+    return None
+
+
+def command_tree_hash(tree: app_commands.CommandTree[Any], guild_id: int | None) -> str:
+    """A stable hash of what a sync would send (target included)."""
+    guild = discord.Object(guild_id) if guild_id is not None else None
+    payloads = [command.to_dict(tree) for command in tree._get_all_commands(guild=guild)]
+    payloads.sort(key=lambda p: (p.get("type", 1), p["name"]))
+    blob = json.dumps(
+        {"target": guild_id, "commands": payloads},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class WhyTwitterBot(commands.AutoShardedBot):
+    """The bot: answers objections in channels, mentions, DMs and slash commands."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: LiveKnowledge,
+        *,
+        force_sync: bool = False,
+        watch: bool = True,
+        **options: Any,
+    ) -> None:
+        if settings.shard_count is not None:
+            options.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.shard_ids))
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=WhyTwitterTree,
+            **options,
+        )
+        self.settings = settings
+        self.knowledge = knowledge
+        self.cooldowns = Cooldowns()
+        self.force_sync = force_sync
+        self._watch = watch
+        self._storage: Storage | None = None
+        self._stop_watching = asyncio.Event()
+        self._watch_task: asyncio.Task[None] | None = None
+        self._guild_cache: dict[int, tuple[float, GuildSettings]] = {}
+
+    @property
+    def storage(self) -> Storage:
+        """The open storage (available from ``setup_hook`` on)."""
+        if self._storage is None:
+            raise RuntimeError("storage is not open yet")
+        return self._storage
+
+    async def setup_hook(self) -> None:
+        """Open storage, load cogs, register buttons, start the watcher, sync if changed."""
+        self._storage = await Storage.open(self.settings.database_path)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(*dynamic_items())
+        if self._watch:
+            self._watch_task = asyncio.create_task(
+                self.knowledge.watch(stop=self._stop_watching), name="kb-watch"
+            )
+        await self.sync_commands(force=self.force_sync)
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync the command tree when it changed since the last sync (or ``force``).
+
+        Returns whether a sync happened. With ``DEV_GUILD_ID`` the commands go to that guild.
+        """
+        guild_id = self.settings.dev_guild_id
+        guild = discord.Object(guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = command_tree_hash(self.tree, guild_id)
+        if not force and await self.storage.get_meta(TREE_HASH_KEY) == digest:
+            log.info("command tree unchanged; not syncing")
+            return False
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden as exc:
+            raise CommandSyncForbidden(str(exc)) from exc
+        await self.storage.set_meta(TREE_HASH_KEY, digest)
+        log.info(
+            "synced %d application commands %s",
+            len(synced),
+            f"to guild {guild_id}" if guild_id else "globally",
+        )
+        return True
+
+    def gate_config(self, guild: GuildSettings | None = None) -> GateConfig:
+        """The gate's thresholds, with the guild's cooldown override when set."""
+        channel_minutes = self.settings.channel_cooldown_minutes
+        if guild is not None and guild.cooldown_minutes is not None:
+            channel_minutes = guild.cooldown_minutes
+        return GateConfig(
+            min_length=self.settings.min_message_length,
+            channel_cooldown_seconds=channel_minutes * 60,
+            member_cooldown_seconds=self.settings.member_cooldown_minutes * 60,
+        )
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's stored settings, cached for a minute (see ``invalidate_guild_settings``)."""
+        now = time.monotonic()
+        cached = self._guild_cache.get(guild_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        value = await self.storage.guild_settings(guild_id)
+        self._guild_cache[guild_id] = (now + GUILD_SETTINGS_TTL, value)
+        return value
+
+    def invalidate_guild_settings(self, guild_id: int) -> None:
+        """Forget the cached settings of a guild (call after changing them)."""
+        self._guild_cache.pop(guild_id, None)
+
+    async def is_answer_channel(self, guild_id: int | None, channel_id: int) -> bool:
+        """Whether the bot answers unprompted in this channel (settings or per guild)."""
+        if channel_id in self.settings.answer_channel_ids:
+            return True
+        if guild_id is None:
+            return False
+        return channel_id in (await self.guild_settings(guild_id)).answer_channels
+
+    async def on_ready(self) -> None:
+        """Log who we are (once per READY)."""
+        user = self.user
+        log.info(
+            "ready as %s (%s) in %d guilds, %d shard(s)",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            len(self.shards),
+        )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: the cogs' listeners handle messages."""
+
+    async def close(self) -> None:
+        """Stop the watcher, close the gateway, then the storage (no event sees it closed)."""
+        self._stop_watching.set()
+        task, self._watch_task = self._watch_task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("the knowledge-base watcher failed while stopping")
+        try:
+            await super().close()
+        finally:
+            storage, self._storage = self._storage, None
+            if storage is not None:
+                try:
+                    await storage.close()
+                except Exception:
+                    log.exception("closing the storage failed")

@@ -1,0 +1,1 @@
+"""Cogs: thin Discord adapters over the pure core (loaded as extensions by the bot)."""

@@ -1,0 +1,374 @@
+"""Answers: objections in answer channels, mentions, DMs, ``/ask`` and the
+"Answer this objection" message context menu. Thin: facts → gate → matcher → embeds → send."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cards import suggestions_text
+from bot.embeds import escape_user_text
+from bot.gate import MessageFacts, should_answer
+from bot.matching.types import Decision, Outcome
+from bot.views import answer_message, suggestion_view
+
+if TYPE_CHECKING:
+    from bot.bot import WhyTwitterBot
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER: Final = (
+    "I don't have an answer for that yet. Try `/benefits` to see what Twitter offers."
+)
+MENTION_HINT: Final = (
+    "Tell me what holds you back from Twitter, e.g. `@{name} I'm too busy`, or try `/benefits`."
+)
+MAX_QUESTION: Final = 1000
+
+
+def mention_pattern(user_id: int) -> re.Pattern[str]:
+    """Matches ``<@id>`` / ``<@!id>`` mentions of the bot."""
+    return re.compile(rf"<@!?{user_id}>")
+
+
+def needed_permissions(channel: discord.abc.Messageable) -> tuple[str, ...]:
+    """The permission names a reply with an embed needs in ``channel``."""
+    in_thread = isinstance(channel, discord.Thread)
+    return (
+        "view_channel",
+        "send_messages_in_threads" if in_thread else "send_messages",
+        "embed_links",
+        "read_message_history",
+    )
+
+
+class Answers(commands.Cog):
+    """Replies to objections wherever members raise them."""
+
+    def __init__(self, bot: WhyTwitterBot) -> None:
+        self.bot = bot
+        self._warned_channels: set[int] = set()
+        self.context_menu = app_commands.ContextMenu(
+            name="Answer this objection", callback=self.answer_this
+        )
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.context_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
+
+    # ---------------------------------------------------------------- messages
+
+    def _facts(self, message: discord.Message, *, content: str, addressed: bool) -> MessageFacts:
+        me = self.bot.user
+        return MessageFacts(
+            author_id=message.author.id,
+            channel_id=message.channel.id,
+            guild_id=message.guild.id if message.guild else None,
+            content=content,
+            author_is_bot=message.author.bot,
+            is_webhook=message.webhook_id is not None,
+            is_self=me is not None and message.author.id == me.id,
+            is_system=message.is_system(),
+            addressed=addressed,
+        )
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.id == me.id:
+            return
+        pattern = mention_pattern(me.id)
+        is_dm = message.guild is None
+        mentioned = bool(pattern.search(message.content))
+        if is_dm or mentioned:
+            text = pattern.sub(" ", message.content).strip()
+            facts = self._facts(message, content=text, addressed=True)
+            verdict = should_answer(
+                facts,
+                now=time.monotonic(),
+                config=self.bot.gate_config(),
+                cooldowns=self.bot.cooldowns,
+            )
+            if verdict.reason == "empty":
+                await self._send(message, content=MENTION_HINT.format(name=me.display_name))
+            elif verdict:
+                await self._answer_directly(message, text, via="dm" if is_dm else "mention")
+            return
+        await self._channel_answer(message)
+
+    async def _channel_answer(self, message: discord.Message) -> None:
+        guild_id = message.guild.id if message.guild else None
+        facts = self._facts(message, content=message.content, addressed=False)
+        config = self.bot.gate_config()
+        now = time.monotonic()
+        # Cheap rules first: no database or matcher for bots, commands, short messages.
+        pre = should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns)
+        if pre.reason != "not-answer-channel":
+            return
+        if not await self.bot.is_answer_channel(guild_id, message.channel.id):
+            return
+        if guild_id is not None:
+            config = self.bot.gate_config(await self.bot.guild_settings(guild_id))
+        facts = dataclasses.replace(facts, in_answer_channel=True)
+        if not should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns):
+            return
+        decision = self.bot.knowledge.matcher.match(message.content)
+        if decision.outcome is not Outcome.ANSWER or decision.answer is None:
+            return
+        entry_id = decision.answer.id
+        verdict = should_answer(
+            facts, now=now, config=config, cooldowns=self.bot.cooldowns, entry_id=entry_id
+        )
+        if not verdict:
+            log.debug("not answering %s in %s: %s", entry_id, message.channel.id, verdict.reason)
+            return
+        kb = self.bot.knowledge.kb
+        entry = kb.get(entry_id)
+        if entry is None:
+            return
+        if not self._can_send(message.channel):
+            return
+        embed, view = answer_message(kb, entry, member_id=message.author.id)
+        sent = await self._send(message, embed=embed, view=view)
+        if sent is None:
+            return
+        self.bot.cooldowns.hit(facts, entry_id, now=now, config=config)
+        await self.bot.storage.record_answer(
+            guild_id=guild_id,
+            channel_id=message.channel.id,
+            entry_id=entry_id,
+            via="channel",
+            message_id=sent.id,
+        )
+        log.info("answered %s in channel %s (message %s)", entry_id, message.channel.id, message.id)
+
+    async def _answer_directly(self, message: discord.Message, text: str, *, via: str) -> None:
+        guild_id = message.guild.id if message.guild else None
+        kb = self.bot.knowledge.kb
+        decision = self.bot.knowledge.matcher.match(text[:MAX_QUESTION])
+        if decision.outcome is Outcome.ANSWER and decision.answer is not None:
+            entry = kb.get(decision.answer.id)
+            if entry is not None:
+                embed, view = answer_message(kb, entry, member_id=message.author.id)
+                sent = await self._send(message, embed=embed, view=view)
+                if sent is not None:
+                    await self.bot.storage.record_answer(
+                        guild_id=guild_id,
+                        channel_id=message.channel.id,
+                        entry_id=entry.id,
+                        via=via,
+                        message_id=sent.id,
+                    )
+                return
+        if decision.outcome is Outcome.SUGGEST and decision.suggestions:
+            await self._send(
+                message,
+                content=suggestions_text(kb, decision.suggestions),
+                view=suggestion_view(kb, decision.suggestions, message.author.id),
+            )
+            return
+        await self._send(message, content=NO_ANSWER)
+        await self.bot.storage.record_unanswered(
+            guild_id=guild_id, channel_id=message.channel.id, text=text[:MAX_QUESTION]
+        )
+
+    def _can_send(self, channel: discord.abc.Messageable) -> bool:
+        """Whether the bot may reply with an embed here (logs the first refusal per channel)."""
+        if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            return True
+        guild = channel.guild
+        me = guild.me
+        if me is None:
+            return True
+        perms = channel.permissions_for(me)
+        missing = [name for name in needed_permissions(channel) if not getattr(perms, name)]
+        if missing:
+            self._warn_channel(channel.id, missing)
+            return False
+        return True
+
+    def _warn_channel(self, channel_id: int, missing: list[str]) -> None:
+        if channel_id in self._warned_channels:
+            return
+        self._warned_channels.add(channel_id)
+        log.warning(
+            "cannot answer in channel %s: missing permission(s) %s",
+            channel_id,
+            ", ".join(missing) or "unknown",
+        )
+
+    async def _send(
+        self,
+        message: discord.Message,
+        *,
+        content: str | None = None,
+        embed: discord.Embed | None = None,
+        view: discord.ui.View | None = None,
+    ) -> discord.Message | None:
+        """Reply to ``message`` without pinging; None when it could not be sent."""
+        try:
+            return await message.reply(
+                content=content,
+                embed=embed or discord.utils.MISSING,
+                view=view or discord.utils.MISSING,
+                mention_author=False,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.NotFound:
+            log.debug("message %s vanished before the reply", message.id)
+        except discord.Forbidden:
+            missing = [
+                name
+                for name in needed_permissions(message.channel)
+                if isinstance(message.channel, discord.abc.GuildChannel | discord.Thread)
+                and message.guild is not None
+                and message.guild.me is not None
+                and not getattr(message.channel.permissions_for(message.guild.me), name)
+            ]
+            self._warn_channel(message.channel.id, missing)
+        except discord.HTTPException:
+            log.exception("replying to message %s in %s failed", message.id, message.channel.id)
+        return None
+
+    # ---------------------------------------------------------------- /ask
+
+    @app_commands.command(name="ask", description="Ask the bot about an objection to Twitter")
+    @app_commands.describe(
+        question="What holds you (or a colleague) back from Twitter?",
+        private="Only you see the answer (default: no)",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        question: app_commands.Range[str, 1, MAX_QUESTION],
+        private: bool = False,
+    ) -> None:
+        """Same as mentioning the bot; ``private`` answers ephemerally."""
+        await self._respond(interaction, question, ephemeral=private, via="ask")
+
+    async def _respond(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        text: str,
+        *,
+        ephemeral: bool,
+        via: str,
+    ) -> None:
+        kb = self.bot.knowledge.kb
+        decision = self.bot.knowledge.matcher.match(text)
+        user_id = interaction.user.id
+        if decision.outcome is Outcome.ANSWER and decision.answer is not None:
+            entry = kb.get(decision.answer.id)
+            if entry is not None:
+                embed, view = answer_message(kb, entry, member_id=user_id, ephemeral=ephemeral)
+                await interaction.response.send_message(
+                    embed=embed, view=view or discord.utils.MISSING, ephemeral=ephemeral
+                )
+                await self._record_answer(interaction, entry.id, via)
+                return
+        if decision.outcome is Outcome.SUGGEST and decision.suggestions:
+            await interaction.response.send_message(
+                suggestions_text(kb, decision.suggestions),
+                view=suggestion_view(kb, decision.suggestions, user_id),
+                ephemeral=ephemeral,
+            )
+            return
+        await interaction.response.send_message(NO_ANSWER, ephemeral=ephemeral)
+        await self.bot.storage.record_unanswered(
+            guild_id=interaction.guild_id, channel_id=interaction.channel_id, text=text
+        )
+
+    async def _record_answer(
+        self, interaction: discord.Interaction[WhyTwitterBot], entry_id: str, via: str
+    ) -> None:
+        await self.bot.storage.record_answer(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id or 0,
+            entry_id=entry_id,
+            via=via,
+        )
+
+    # ---------------------------------------------------------------- context menu
+
+    async def answer_this(
+        self, interaction: discord.Interaction[WhyTwitterBot], message: discord.Message
+    ) -> None:
+        """Reply publicly to ``message`` with its best answer, or tell the invoker privately."""
+        kb = self.bot.knowledge.kb
+        text = message.content.strip()
+        decision: Decision = self.bot.knowledge.matcher.match(text[:MAX_QUESTION])
+        entry = (
+            kb.get(decision.answer.id)
+            if decision.outcome is Outcome.ANSWER and decision.answer is not None
+            else None
+        )
+        if entry is None:
+            lines = ["I don't have a confident answer for that message."]
+            view: discord.ui.View | None = None
+            if decision.suggestions:
+                lines.append(suggestions_text(kb, decision.suggestions))
+                view = suggestion_view(kb, decision.suggestions, interaction.user.id)
+            else:
+                lines.append("Try `/benefits` or `/objections` to see what I know.")
+            await interaction.response.send_message(
+                "\n".join(lines), view=view or discord.utils.MISSING, ephemeral=True
+            )
+            if text:
+                await self.bot.storage.record_unanswered(
+                    guild_id=interaction.guild_id, channel_id=interaction.channel_id, text=text
+                )
+            return
+
+        embed, buttons = answer_message(kb, entry, member_id=message.author.id)
+        perms = interaction.app_permissions
+        can_reply = all(getattr(perms, name) for name in needed_permissions(message.channel))
+        if can_reply:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                sent = await message.reply(
+                    embed=embed,
+                    view=buttons or discord.utils.MISSING,
+                    mention_author=False,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.NotFound:
+                await interaction.followup.send("That message was deleted.", ephemeral=True)
+                return
+            except discord.Forbidden:
+                self._warn_channel(message.channel.id, [])
+                await interaction.followup.send(
+                    "I can't reply in this channel (missing permissions).", ephemeral=True
+                )
+                return
+            await interaction.followup.send(f"Answered: {sent.jump_url}", ephemeral=True)
+            message_id: int | None = sent.id
+        else:
+            # No channel permissions needed for an interaction response.
+            await interaction.response.send_message(
+                f"Answering {escape_user_text(message.author.display_name, 80)}'s message "
+                f"{message.jump_url}",
+                embed=embed,
+                view=buttons or discord.utils.MISSING,
+            )
+            message_id = None
+        await self.bot.storage.record_answer(
+            guild_id=interaction.guild_id,
+            channel_id=message.channel.id,
+            entry_id=entry.id,
+            via="context",
+            message_id=message_id,
+        )
+
+
+async def setup(bot: WhyTwitterBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Answers(bot))

@@ -1,0 +1,1 @@
+"""Tests of the cogs (end to end through tests/fakediscord)."""
