@@ -14,6 +14,7 @@ only the best few triggers are scored with rapidfuzz.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections import defaultdict
@@ -28,8 +29,10 @@ from bot.matching.types import Candidate, Decision, Outcome, Thresholds
 
 log = logging.getLogger(__name__)
 
-_RESCORE = 24
+_RESCORE = 12
 """How many triggers (by coverage) are re-scored with rapidfuzz."""
+_MAX_POSTINGS = 1000
+"""Words with more postings than this only generate candidates when nothing rarer does."""
 _MIN_TRIGGER_WEIGHT = 1.0
 """Minimum trigger weight, in units of the highest IDF (a word unique to one entry): a
 trigger whose only content word is shared by several entries is never fully covered."""
@@ -73,7 +76,13 @@ class Matcher:
         # Raw vocabulary (pre-stem) for typo correction: trigger words and synonym variants.
         self._vocab: set[str] = {w for _, words in (*phrases, *keywords) for w in words}
         self._vocab |= self._synonyms.variant_words
-        self._vocab_list = sorted(w for w in self._vocab if len(w) >= 4 and not w.isdigit())
+        # Typo candidates bucketed by (first letter, length): a word within two edits of a
+        # typo shares its first letter and is at most two letters longer or shorter.
+        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted(self._vocab):
+            if len(word) >= 3 and not word.isdigit():
+                buckets[(word[0], len(word))].append(word)
+        self._typo_buckets = {k: tuple(v) for k, v in buckets.items()}
 
         # IDF over entries: a word used by many entries says little about which one is meant.
         entry_vocab: list[set[str]] = [set() for _ in self._entries]
@@ -130,10 +139,13 @@ class Matcher:
             fixed = single
         else:
             limit = 1 if len(word) < 9 else 2
-            best = process.extractOne(
-                word, self._vocab_list, scorer=OSA.distance, score_cutoff=limit
-            )
-            if best is not None and best[0][0] == word[0]:
+            choices = [
+                w
+                for size in range(len(word) - limit, len(word) + limit + 1)
+                for w in self._typo_buckets.get((word[0], size), ())
+            ]
+            best = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)
+            if best is not None:
                 fixed = best[0]
         if len(self._typo_cache) < 50_000:
             self._typo_cache[word] = fixed
@@ -152,17 +164,29 @@ class Matcher:
         if not content:
             return {}
         idf = self._idf
-        matched: dict[int, float] = defaultdict(float)
-        for word in content:
-            weight = idf.get(word)
-            if weight is None:
-                continue
-            for trig in self._index.get(word, ()):
-                matched[trig] += weight
-        if not matched:
+        index = self._index
+        known = sorted((w for w in content if w in index), key=lambda w: (len(index[w]), w))
+        if not known:
             return {}
+        # Candidate generation from the postings of the message's rarer words; a word used
+        # by very many triggers only joins in when the message has nothing rarer.
+        matched: dict[int, float] = defaultdict(float)
+        for position, word in enumerate(known):
+            postings = index[word]
+            if position and len(postings) > _MAX_POSTINGS:
+                break
+            weight = idf[word]
+            for trig in postings:
+                matched[trig] += weight
         triggers = self._triggers
-        coverage = {t: w / triggers[t].weight for t, w in matched.items()}
+        words = frozenset(known)
+        shortlist = heapq.nsmallest(
+            _RESCORE * 4, matched, key=lambda t: (-matched[t] / triggers[t].weight, t)
+        )
+        coverage = {
+            t: sum(idf[w] for w in triggers[t].content & words) / triggers[t].weight
+            for t in shortlist
+        }
         best_ids = sorted(coverage, key=lambda t: (-coverage[t], t))[:_RESCORE]
 
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}

@@ -92,12 +92,17 @@ def clean(text: str) -> str:
     text = text[:MAX_INPUT_CHARS]
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
-    text = _CODE_BLOCK.sub(" ", text)
-    text = _INLINE_CODE.sub(r" \1 ", text)
-    text = _DISCORD_TOKEN.sub(" ", text)
-    text = _URL.sub(" ", text)
-    text = _QUOTE.sub("", text)
-    text = _HEADING.sub("", text)
+    if "`" in text:
+        text = _CODE_BLOCK.sub(" ", text)
+        text = _INLINE_CODE.sub(r" \1 ", text)
+    if "<" in text:
+        text = _DISCORD_TOKEN.sub(" ", text)
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(" ", text)
+    if ">" in text:
+        text = _QUOTE.sub("", text)
+    if "#" in text:
+        text = _HEADING.sub("", text)
     text = _MARKUP.sub(" ", text)
     text = text.translate(_APOSTROPHES).casefold()
     # Letters with accents -> base letters ("café" -> "cafe"); other scripts are dropped.
