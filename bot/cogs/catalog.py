@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 import discord
 from discord import app_commands
 from discord.ext import commands
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from bot.cards import objections_card
 from bot.embeds import card_embed, escape_user_text
@@ -28,7 +28,14 @@ def topic_choices(topics: list[str], current: str, *, limit: int = MAX_CHOICES) 
     query = current.strip().lower()
     if not query:
         return sorted(topics)[:limit]
-    ranked = process.extract(query, topics, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
+    ranked = process.extract(
+        query,
+        topics,
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=60,
+    )
     prefix = [t for t in topics if t.lower().startswith(query)]
     ordered = prefix + [choice for choice, _score, _index in ranked if choice not in prefix]
     return ordered[:limit]
