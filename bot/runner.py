@@ -108,8 +108,8 @@ def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
     try:
         return LiveKnowledge(settings.knowledge_dir, settings.thresholds)
     except KBError as exc:
-        for problem in exc.problems or [exc]:
-            _error(str(problem))
+        for line in [str(p) for p in exc.problems] or [str(exc)]:
+            _error(line)
         return None
 
 
