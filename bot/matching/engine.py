@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _RESCORE = 12
 """How many triggers (by coverage) are re-scored with rapidfuzz."""
 _MAX_POSTINGS = 1000
-"""Words with more postings than this only generate candidates when nothing rarer does."""
+"""Words with more postings than this do not generate candidates (they still score)."""
 _MIN_TRIGGER_WEIGHT = 1.0
 """Minimum trigger weight, in units of the highest IDF (a word unique to one entry): a
 trigger whose only content word is shared by several entries is never fully covered."""
@@ -168,16 +168,19 @@ class Matcher:
         known = sorted((w for w in content if w in index), key=lambda w: (len(index[w]), w))
         if not known:
             return {}
-        # Candidate generation from the postings of the message's rarer words; a word used
-        # by very many triggers only joins in when the message has nothing rarer.
+        # Candidate generation from the postings of the message's rarer words. A word used by
+        # very many triggers has a tiny IDF: it still counts in coverage, but alone it cannot
+        # make a confident match, so it does not generate candidates.
         matched: dict[int, float] = defaultdict(float)
-        for position, word in enumerate(known):
+        for word in known:
             postings = index[word]
-            if position and len(postings) > _MAX_POSTINGS:
-                break
+            if len(postings) > _MAX_POSTINGS:
+                break  # sorted by postings: every later word is at least as common
             weight = idf[word]
             for trig in postings:
                 matched[trig] += weight
+        if not matched:
+            return {}
         triggers = self._triggers
         words = frozenset(known)
         shortlist = heapq.nsmallest(
