@@ -1,0 +1,18 @@
+"""A fake Discord API (REST + gateway) for end-to-end tests of the real discord.py client."""
+
+from .fixtures import ClientRunner, client_exit, default_intents, runner_of, running_client
+from .payloads import User
+from .server import FakeDiscord, InteractionHandle, RecordedRequest, point_discord_at
+
+__all__ = [
+    "ClientRunner",
+    "FakeDiscord",
+    "InteractionHandle",
+    "RecordedRequest",
+    "User",
+    "client_exit",
+    "default_intents",
+    "point_discord_at",
+    "runner_of",
+    "running_client",
+]
