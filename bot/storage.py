@@ -1,0 +1,604 @@
+"""The bot's SQLite database: answers, votes, unanswered questions, settings, KB versions.
+
+One file in ``DATA_DIR``, opened once with aiosqlite (queries run on aiosqlite's worker
+thread, never on the event loop), in WAL mode, with forward migrations applied at open.
+All timestamps are stored as UTC Unix seconds and returned as timezone-aware UTC datetimes.
+
+Privacy and retention: unanswered questions keep only their text (Discord user mentions
+replaced by ``@user``), guild, channel and time; votes keep the member id only to count one
+vote per member per answer. ``purge(retention_days)`` deletes unanswered questions, answers
+and votes older than the retention period, so ``stats`` cannot look further back than that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.unanswered import MAX_ROWS, UnansweredGroup, group_questions
+
+__all__ = [
+    "GuildSettings",
+    "Stats",
+    "Storage",
+    "StorageError",
+    "UnansweredGroup",
+    "VersionRow",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+"""Stored texts (questions, reasons, summaries) are cut to this many characters."""
+MAX_SHORT = 200
+"""Stored identifiers and labels (entry ids, ``via``, authors, meta keys) are cut to this."""
+BUSY_TIMEOUT_MS = 5000
+
+_USER_MENTION = re.compile(r"<@!?\d+>")
+
+# Forward migrations: index i upgrades the schema from version i to i + 1. Never edit a
+# released migration; append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE answers (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            guild_id INTEGER,
+            channel_id INTEGER NOT NULL,
+            entry_id TEXT NOT NULL,
+            via TEXT NOT NULL,
+            message_id INTEGER
+        )""",
+        "CREATE INDEX answers_created ON answers (created_at)",
+        "CREATE INDEX answers_message ON answers (message_id)",
+        """CREATE TABLE votes (
+            message_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            entry_id TEXT NOT NULL,
+            helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (message_id, user_id)
+        )""",
+        "CREATE INDEX votes_updated ON votes (updated_at)",
+        """CREATE TABLE unanswered (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            guild_id INTEGER,
+            channel_id INTEGER,
+            text TEXT NOT NULL
+        )""",
+        "CREATE INDEX unanswered_created ON unanswered (created_at)",
+        """CREATE TABLE guild_settings (
+            guild_id INTEGER PRIMARY KEY,
+            modlog_channel INTEGER,
+            cooldown_minutes REAL
+        )""",
+        """CREATE TABLE answer_channels (
+            guild_id INTEGER NOT NULL REFERENCES guild_settings (guild_id) ON DELETE CASCADE,
+            channel_id INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, channel_id)
+        )""",
+        """CREATE TABLE kb_versions (
+            id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            author TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            summary TEXT NOT NULL
+        )""",
+        "CREATE INDEX kb_versions_created ON kb_versions (created_at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message is one sentence naming the file."""
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """Per-guild settings chosen by moderators (defaults when never set)."""
+
+    guild_id: int
+    answer_channels: frozenset[int]
+    modlog_channel: int | None
+    cooldown_minutes: float | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Activity over the last ``days`` days; dicts map entry id -> count."""
+
+    answers: dict[str, int]
+    helpful: dict[str, int]
+    not_helpful: dict[str, int]
+    unanswered: int
+    days: int
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One recorded version of the knowledge base."""
+
+    id: str
+    created_at: datetime
+    author: str
+    reason: str
+    summary: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(when: datetime | None) -> float:
+    """UTC Unix seconds; a naive datetime is taken to be UTC."""
+    when = when or _now()
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _from_stamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _cap(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _since(days: float) -> float:
+    if days < 0 or math.isnan(days):
+        raise ValueError(f"days must be zero or more, not {days}")
+    return _stamp(_now() - timedelta(days=days))
+
+
+def _open_error(path: Path, exc: BaseException) -> StorageError:
+    """The one-sentence message for a database that cannot be opened."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered
+    ):
+        return StorageError(
+            f"The database file {path} is corrupt or not an SQLite database ({text}); "
+            "restore it from a backup or move it aside to start a new one."
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return StorageError(
+            f"The database file {path} is locked by another process ({text}); "
+            "stop the other bot instance using the same DATA_DIR."
+        )
+    if isinstance(exc, OSError) or "unable to open" in lowered or "readonly" in lowered:
+        return StorageError(
+            f"Cannot create or write the database file {path} ({text}); "
+            "check that DATA_DIR exists, is a directory and is writable by the bot."
+        )
+    return StorageError(f"Cannot open the database file {path}: {text}.")
+
+
+class Storage:
+    """The bot's database; create with ``await Storage.open(path)``, end with ``close()``."""
+
+    def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
+        """Use :meth:`open` instead."""
+        self.path = path
+        self._conn: aiosqlite.Connection | None = conn
+        self._lock = asyncio.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Storage:
+        """Open (creating it and its directory if needed) and migrate the database.
+
+        Raises StorageError when the file is corrupt, locked or cannot be written.
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _open_error(path, exc) from exc
+        conn: aiosqlite.Connection | None = None
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await _fetchone(conn, "PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await _migrate(conn, path)
+        except StorageError:
+            if conn is not None:
+                await conn.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            if conn is not None:
+                await conn.close()
+            raise _open_error(path, exc) from exc
+        log.info("database %s open (schema version %d)", path, SCHEMA_VERSION)
+        return cls(path, conn)
+
+    async def close(self) -> None:
+        """Close the database (safe to call twice)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        async with self._lock:
+            try:
+                await conn.execute("PRAGMA optimize")
+            except sqlite3.Error as exc:
+                log.warning("PRAGMA optimize on %s failed: %s", self.path, exc)
+            await conn.close()
+
+    @asynccontextmanager
+    async def _use(
+        self, action: str, *, write: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection, serialised; in a transaction if ``write``; errors -> StorageError."""
+        async with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StorageError(
+                    f"The database {self.path} is closed (while trying to {action})."
+                )
+            try:
+                if write:
+                    await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if write and conn.in_transaction:
+                        await conn.rollback()
+                    raise
+                if write:
+                    await conn.commit()
+            except sqlite3.Error as exc:
+                raise StorageError(
+                    f"Could not {action} in the database {self.path}: {exc}."
+                ) from exc
+
+    # -- meta ------------------------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        """The stored value for ``key``, or None."""
+        async with self._use("read meta") as conn:
+            row = await _fetchone(conn, "SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (replacing any previous value)."""
+        async with self._use("write meta", write=True) as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (_cap(key, MAX_SHORT), value),
+            )
+
+    # -- answers and votes -----------------------------------------------------------------
+
+    async def record_answer(
+        self,
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        entry_id: str,
+        via: str,
+        message_id: int | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record that the bot answered with ``entry_id`` (``via``: channel, mention, dm, ...).
+
+        ``message_id`` is the bot's answer message, so votes on it count for its guild.
+        """
+        async with self._use("record an answer", write=True) as conn:
+            await conn.execute(
+                "INSERT INTO answers (created_at, guild_id, channel_id, entry_id, via, message_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    _stamp(at),
+                    guild_id,
+                    channel_id,
+                    _cap(entry_id, MAX_SHORT),
+                    _cap(via, MAX_SHORT),
+                    message_id,
+                ),
+            )
+
+    async def record_vote(
+        self,
+        *,
+        message_id: int,
+        entry_id: str,
+        user_id: int,
+        helpful: bool,
+        at: datetime | None = None,
+    ) -> bool:
+        """Record a member's vote on an answer message.
+
+        Returns True for the member's first vote on that message or a changed vote, False
+        for an identical repeat (nothing is changed then).
+        """
+        stamp = _stamp(at)
+        async with self._use("record a vote", write=True) as conn:
+            cursor = await conn.execute(
+                "INSERT INTO votes (message_id, user_id, entry_id, helpful, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (message_id, user_id) DO UPDATE SET "
+                "helpful = excluded.helpful, entry_id = excluded.entry_id, "
+                "updated_at = excluded.updated_at "
+                "WHERE votes.helpful != excluded.helpful",
+                (message_id, user_id, _cap(entry_id, MAX_SHORT), int(helpful), stamp, stamp),
+            )
+            changed = cursor.rowcount > 0
+            await cursor.close()
+        return changed
+
+    # -- unanswered questions --------------------------------------------------------------
+
+    async def record_unanswered(
+        self,
+        *,
+        guild_id: int | None,
+        channel_id: int | None,
+        text: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Keep a question the bot could not answer (text, guild, channel and time only)."""
+        cleaned = _cap(_USER_MENTION.sub("@user", text).strip())
+        if not cleaned:
+            return
+        async with self._use("record an unanswered question", write=True) as conn:
+            await conn.execute(
+                "INSERT INTO unanswered (created_at, guild_id, channel_id, text) "
+                "VALUES (?, ?, ?, ?)",
+                (_stamp(at), guild_id, channel_id, cleaned),
+            )
+
+    async def unanswered(
+        self, *, days: int = 30, guild_id: int | None = None, limit: int = 20
+    ) -> list[UnansweredGroup]:
+        """Unanswered questions of the last ``days`` days, similar ones grouped, most
+        frequent first (at most ``limit`` groups; the most recent 5,000 questions are used)."""
+        query = "SELECT text, created_at FROM unanswered WHERE created_at >= ?"
+        params: list[Any] = [_since(days)]
+        if guild_id is not None:
+            query += " AND guild_id = ?"
+            params.append(guild_id)
+        query += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        params.append(MAX_ROWS)
+        async with self._use("read unanswered questions") as conn:
+            rows = await _fetchall(conn, query, params)
+        pairs = [(str(text), _from_stamp(stamp)) for text, stamp in rows]
+        groups = await asyncio.to_thread(group_questions, pairs)
+        return groups[: max(limit, 0)]
+
+    async def clear_unanswered(self, *, guild_id: int | None = None) -> int:
+        """Delete unanswered questions (of one guild, or all); returns how many."""
+        async with self._use("clear unanswered questions", write=True) as conn:
+            if guild_id is None:
+                cursor = await conn.execute("DELETE FROM unanswered")
+            else:
+                cursor = await conn.execute(
+                    "DELETE FROM unanswered WHERE guild_id = ?", (guild_id,)
+                )
+            count = cursor.rowcount
+            await cursor.close()
+        return count
+
+    # -- statistics and retention ----------------------------------------------------------
+
+    async def stats(self, *, days: int = 30, guild_id: int | None = None) -> Stats:
+        """Answers per entry, helpful / not helpful votes per entry, unanswered count.
+
+        For one guild, votes count when their answer message was recorded for that guild.
+        """
+        since = _since(days)
+        answers_q = "SELECT entry_id, COUNT(*) FROM answers WHERE created_at >= ?"
+        votes_q = "SELECT entry_id, helpful, COUNT(*) FROM votes WHERE updated_at >= ?"
+        unanswered_q = "SELECT COUNT(*) FROM unanswered WHERE created_at >= ?"
+        params: tuple[Any, ...] = (since,)
+        if guild_id is not None:
+            answers_q += " AND guild_id = ?"
+            votes_q += " AND message_id IN (SELECT message_id FROM answers WHERE guild_id = ?)"
+            unanswered_q += " AND guild_id = ?"
+            params = (since, guild_id)
+        answers_q += " GROUP BY entry_id"
+        votes_q += " GROUP BY entry_id, helpful"
+        async with self._use("read statistics") as conn:
+            answer_rows = await _fetchall(conn, answers_q, params)
+            vote_rows = await _fetchall(conn, votes_q, params)
+            unanswered_row = await _fetchone(conn, unanswered_q, params)
+        helpful: dict[str, int] = {}
+        not_helpful: dict[str, int] = {}
+        for entry_id, is_helpful, count in vote_rows:
+            (helpful if is_helpful else not_helpful)[str(entry_id)] = int(count)
+        return Stats(
+            answers={str(e): int(c) for e, c in answer_rows},
+            helpful=helpful,
+            not_helpful=not_helpful,
+            unanswered=int(unanswered_row[0]) if unanswered_row else 0,
+            days=days,
+        )
+
+    async def purge(self, *, retention_days: int = 90) -> int:
+        """Delete unanswered questions, answers and votes older than ``retention_days``.
+
+        Returns the number of rows deleted. Settings and KB versions are kept.
+        """
+        cutoff = _since(retention_days)
+        deleted = 0
+        async with self._use("purge old rows", write=True) as conn:
+            for statement in (
+                "DELETE FROM unanswered WHERE created_at < ?",
+                "DELETE FROM answers WHERE created_at < ?",
+                "DELETE FROM votes WHERE updated_at < ?",
+            ):
+                cursor = await conn.execute(statement, (cutoff,))
+                deleted += cursor.rowcount
+                await cursor.close()
+        if deleted:
+            log.info(
+                "purged %d rows older than %d days from %s", deleted, retention_days, self.path
+            )
+        return deleted
+
+    # -- guild settings --------------------------------------------------------------------
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (defaults when never set)."""
+        async with self._use("read guild settings") as conn:
+            row = await _fetchone(
+                conn,
+                "SELECT modlog_channel, cooldown_minutes FROM guild_settings WHERE guild_id = ?",
+                (guild_id,),
+            )
+            channels = await _fetchall(
+                conn, "SELECT channel_id FROM answer_channels WHERE guild_id = ?", (guild_id,)
+            )
+        modlog, cooldown = row if row is not None else (None, None)
+        return GuildSettings(
+            guild_id=guild_id,
+            answer_channels=frozenset(int(c) for (c,) in channels),
+            modlog_channel=None if modlog is None else int(modlog),
+            cooldown_minutes=None if cooldown is None else float(cooldown),
+        )
+
+    async def add_answer_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Make the bot answer in this channel; False if it already did."""
+        async with self._use("add an answer channel", write=True) as conn:
+            await _ensure_guild(conn, guild_id)
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO answer_channels (guild_id, channel_id) VALUES (?, ?)",
+                (guild_id, channel_id),
+            )
+            added = cursor.rowcount > 0
+            await cursor.close()
+        return added
+
+    async def remove_answer_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Stop answering in this channel; False if it was not an answer channel."""
+        async with self._use("remove an answer channel", write=True) as conn:
+            cursor = await conn.execute(
+                "DELETE FROM answer_channels WHERE guild_id = ? AND channel_id = ?",
+                (guild_id, channel_id),
+            )
+            removed = cursor.rowcount > 0
+            await cursor.close()
+        return removed
+
+    async def set_modlog_channel(self, guild_id: int, channel_id: int | None) -> None:
+        """Set (or with None, unset) the guild's mod-log channel."""
+        async with self._use("set the mod-log channel", write=True) as conn:
+            await _ensure_guild(conn, guild_id)
+            await conn.execute(
+                "UPDATE guild_settings SET modlog_channel = ? WHERE guild_id = ?",
+                (channel_id, guild_id),
+            )
+
+    async def set_cooldown(self, guild_id: int, minutes: float | None) -> None:
+        """Set (or with None, reset to the default) the guild's answer cooldown."""
+        if minutes is not None and (math.isnan(minutes) or minutes < 0 or math.isinf(minutes)):
+            raise ValueError(f"cooldown must be a finite number of minutes >= 0, not {minutes}")
+        async with self._use("set the cooldown", write=True) as conn:
+            await _ensure_guild(conn, guild_id)
+            await conn.execute(
+                "UPDATE guild_settings SET cooldown_minutes = ? WHERE guild_id = ?",
+                (minutes, guild_id),
+            )
+
+    # -- knowledge-base versions -----------------------------------------------------------
+
+    async def record_kb_version(self, row: VersionRow) -> None:
+        """Record a knowledge-base version; ValueError if its id is already recorded."""
+        try:
+            async with self._use("record a knowledge-base version", write=True) as conn:
+                await conn.execute(
+                    "INSERT INTO kb_versions (id, created_at, author, reason, summary) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        row.id,
+                        _stamp(row.created_at),
+                        _cap(row.author, MAX_SHORT),
+                        _cap(row.reason),
+                        _cap(row.summary),
+                    ),
+                )
+        except StorageError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise ValueError(f"knowledge-base version {row.id!r} is already recorded") from exc
+            raise
+
+    async def kb_versions(self, *, limit: int = 25) -> list[VersionRow]:
+        """The most recent knowledge-base versions, newest first."""
+        async with self._use("read knowledge-base versions") as conn:
+            rows = await _fetchall(
+                conn,
+                "SELECT id, created_at, author, reason, summary FROM kb_versions "
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (max(limit, 0),),
+            )
+        return [
+            VersionRow(id=str(i), created_at=_from_stamp(c), author=a, reason=r, summary=s)
+            for i, c, a, r, s in rows
+        ]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+async def _fetchone(
+    conn: aiosqlite.Connection, query: str, params: Sequence[Any] = ()
+) -> sqlite3.Row | None:
+    async with conn.execute(query, params) as cursor:
+        row: sqlite3.Row | None = await cursor.fetchone()
+    return row
+
+
+async def _fetchall(
+    conn: aiosqlite.Connection, query: str, params: Sequence[Any] = ()
+) -> list[Any]:
+    async with conn.execute(query, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _ensure_guild(conn: aiosqlite.Connection, guild_id: int) -> None:
+    await conn.execute("INSERT OR IGNORE INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
+    """Apply the missing migrations in one transaction (nothing when up to date)."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = await _fetchone(conn, "PRAGMA user_version")
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"The database file {path} has schema version {version}, newer than this "
+                f"bot's {SCHEMA_VERSION}; upgrade the bot or restore an older backup."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[number]:
+                await conn.execute(statement)
+            log.info("database %s migrated to schema version %d", path, number + 1)
+        await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        await conn.commit()
+    except BaseException:
+        if conn.in_transaction:
+            await conn.rollback()
+        raise

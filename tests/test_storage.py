@@ -1,0 +1,288 @@
+"""Storage: round trips, migrations, votes, retention, grouping, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import MAX_TEXT, SCHEMA_VERSION, Storage, StorageError, VersionRow
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await Storage.open(tmp_path / "data" / "bot.sqlite3")
+    yield storage
+    await storage.close()
+
+
+async def test_open_creates_directory_wal_and_schema(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "bot.sqlite3"
+    storage = await Storage.open(path)
+    await storage.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"meta", "answers", "votes", "unanswered", "guild_settings", "kb_versions"} <= tables
+
+
+async def test_migrations_idempotent_and_data_persists(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = await Storage.open(path)
+    await first.set_meta("command_tree_hash", "abc")
+    await first.add_answer_channel(1, 10)
+    await first.set_modlog_channel(1, 99)
+    await first.set_cooldown(1, 2.5)
+    await first.close()
+    await first.close()  # closing twice is harmless
+
+    second = await Storage.open(path)
+    try:
+        assert await second.get_meta("command_tree_hash") == "abc"
+        settings = await second.guild_settings(1)
+        assert settings.answer_channels == frozenset({10})
+        assert settings.modlog_channel == 99
+        assert settings.cooldown_minutes == 2.5
+    finally:
+        await second.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_meta_round_trip(db: Storage) -> None:
+    assert await db.get_meta("missing") is None
+    await db.set_meta("k", "one")
+    await db.set_meta("k", "two")
+    assert await db.get_meta("k") == "two"
+
+
+async def test_guild_settings_defaults_and_changes(db: Storage) -> None:
+    empty = await db.guild_settings(5)
+    assert empty.guild_id == 5
+    assert empty.answer_channels == frozenset()
+    assert empty.modlog_channel is None
+    assert empty.cooldown_minutes is None
+
+    assert await db.add_answer_channel(5, 100) is True
+    assert await db.add_answer_channel(5, 100) is False
+    assert await db.add_answer_channel(5, 101) is True
+    assert await db.add_answer_channel(6, 100) is True
+    assert (await db.guild_settings(5)).answer_channels == frozenset({100, 101})
+    assert await db.remove_answer_channel(5, 100) is True
+    assert await db.remove_answer_channel(5, 100) is False
+    assert (await db.guild_settings(5)).answer_channels == frozenset({101})
+    assert (await db.guild_settings(6)).answer_channels == frozenset({100})
+
+    await db.set_modlog_channel(5, 7)
+    await db.set_cooldown(5, 0)
+    settings = await db.guild_settings(5)
+    assert (settings.modlog_channel, settings.cooldown_minutes) == (7, 0.0)
+    await db.set_modlog_channel(5, None)
+    await db.set_cooldown(5, None)
+    settings = await db.guild_settings(5)
+    assert (settings.modlog_channel, settings.cooldown_minutes) == (None, None)
+    with pytest.raises(ValueError, match="cooldown"):
+        await db.set_cooldown(5, -1)
+
+
+async def test_vote_semantics(db: Storage) -> None:
+    assert await db.record_vote(message_id=1, entry_id="too-busy", user_id=42, helpful=True)
+    assert not await db.record_vote(message_id=1, entry_id="too-busy", user_id=42, helpful=True)
+    assert await db.record_vote(message_id=1, entry_id="too-busy", user_id=42, helpful=False)
+    assert not await db.record_vote(message_id=1, entry_id="too-busy", user_id=42, helpful=False)
+    assert await db.record_vote(message_id=1, entry_id="too-busy", user_id=43, helpful=True)
+    assert await db.record_vote(message_id=2, entry_id="too-busy", user_id=42, helpful=True)
+    stats = await db.stats()
+    assert stats.helpful == {"too-busy": 2}
+    assert stats.not_helpful == {"too-busy": 1}
+
+
+async def test_stats_counts_answers_votes_unanswered_per_guild(db: Storage) -> None:
+    await db.record_answer(guild_id=1, channel_id=10, entry_id="a", via="channel", message_id=500)
+    await db.record_answer(guild_id=1, channel_id=10, entry_id="a", via="mention")
+    await db.record_answer(guild_id=2, channel_id=20, entry_id="b", via="ask", message_id=600)
+    await db.record_answer(guild_id=None, channel_id=30, entry_id="b", via="dm")
+    await db.record_vote(message_id=500, entry_id="a", user_id=1, helpful=True)
+    await db.record_vote(message_id=600, entry_id="b", user_id=1, helpful=False)
+    await db.record_unanswered(guild_id=1, channel_id=10, text="what is a hashtag?")
+    await db.record_unanswered(guild_id=2, channel_id=20, text="can I tweet from the OR?")
+
+    everything = await db.stats(days=7)
+    assert everything.days == 7
+    assert everything.answers == {"a": 2, "b": 2}
+    assert everything.helpful == {"a": 1}
+    assert everything.not_helpful == {"b": 1}
+    assert everything.unanswered == 2
+
+    guild1 = await db.stats(guild_id=1)
+    assert guild1.answers == {"a": 2}
+    assert guild1.helpful == {"a": 1}
+    assert guild1.not_helpful == {}
+    assert guild1.unanswered == 1
+
+
+async def test_stats_window_excludes_older_rows(db: Storage) -> None:
+    old = NOW - timedelta(days=10)
+    await db.record_answer(guild_id=1, channel_id=1, entry_id="a", via="channel", at=old)
+    await db.record_answer(guild_id=1, channel_id=1, entry_id="a", via="channel")
+    await db.record_unanswered(guild_id=1, channel_id=1, text="old one", at=old)
+    stats = await db.stats(days=5)
+    assert stats.answers == {"a": 1}
+    assert stats.unanswered == 0
+    assert (await db.stats(days=30)).answers == {"a": 2}
+
+
+async def test_unanswered_groups_similar_questions(db: Storage) -> None:
+    for text in (
+        "Is Twitter safe for doctors?",
+        "is twitter safe for doctors",
+        "Is Twitter really safe for doctors??",
+        "How do I verify my account",
+    ):
+        await db.record_unanswered(guild_id=1, channel_id=2, text=text)
+    await db.record_unanswered(guild_id=9, channel_id=3, text="is twitter safe for doctors")
+
+    groups = await db.unanswered()
+    assert [g.count for g in groups] == [4, 1]
+    assert groups[0].text.lower().startswith("is twitter")
+    assert groups[1].text == "How do I verify my account"
+    assert groups[0].last_seen.tzinfo is not None
+
+    only_guild1 = await db.unanswered(guild_id=1)
+    assert [g.count for g in only_guild1] == [3, 1]
+    assert len(await db.unanswered(limit=1)) == 1
+
+
+async def test_unanswered_text_capped_and_mentions_removed(db: Storage) -> None:
+    await db.record_unanswered(guild_id=1, channel_id=2, text="<@123456> " + "x" * 5000)
+    await db.record_unanswered(guild_id=1, channel_id=2, text="   ")
+    (group,) = await db.unanswered()
+    assert len(group.text) <= MAX_TEXT
+    assert "123456" not in group.text
+    assert group.text.startswith("@user")
+
+
+async def test_unanswered_days_window_and_clear(db: Storage) -> None:
+    await db.record_unanswered(guild_id=1, channel_id=2, text="old", at=NOW - timedelta(days=40))
+    await db.record_unanswered(guild_id=1, channel_id=2, text="new question")
+    await db.record_unanswered(guild_id=2, channel_id=3, text="other guild question")
+    assert [g.text for g in await db.unanswered(days=30, guild_id=1)] == ["new question"]
+    assert len(await db.unanswered(days=60, guild_id=1)) == 2
+    assert await db.clear_unanswered(guild_id=1) == 2
+    assert [g.text for g in await db.unanswered()] == ["other guild question"]
+    assert await db.clear_unanswered() == 1
+    assert await db.unanswered() == []
+
+
+async def test_purge_deletes_only_rows_older_than_retention(db: Storage) -> None:
+    old = NOW - timedelta(days=100)
+    recent = NOW - timedelta(days=10)
+    await db.record_unanswered(guild_id=1, channel_id=1, text="old question", at=old)
+    await db.record_unanswered(guild_id=1, channel_id=1, text="recent question", at=recent)
+    await db.record_answer(guild_id=1, channel_id=1, entry_id="a", via="channel", at=old)
+    await db.record_answer(guild_id=1, channel_id=1, entry_id="a", via="channel", at=recent)
+    await db.record_vote(message_id=1, entry_id="a", user_id=1, helpful=True, at=old)
+    await db.record_vote(message_id=2, entry_id="a", user_id=1, helpful=True, at=recent)
+    await db.add_answer_channel(1, 1)
+    await db.record_kb_version(VersionRow("v1", old, "mod", "why", "summary"))
+
+    assert await db.purge(retention_days=90) == 3
+    assert await db.purge(retention_days=90) == 0
+    stats = await db.stats(days=365)
+    assert stats.answers == {"a": 1}
+    assert stats.helpful == {"a": 1}
+    assert [g.text for g in await db.unanswered(days=365)] == ["recent question"]
+    assert (await db.guild_settings(1)).answer_channels == frozenset({1})
+    assert [v.id for v in await db.kb_versions()] == ["v1"]
+
+
+async def test_kb_versions_round_trip(db: Storage) -> None:
+    rows = [
+        VersionRow(f"v{i}", NOW - timedelta(hours=5 - i), "Dr. Mod", f"reason {i}", "+1 entry")
+        for i in range(5)
+    ]
+    for row in rows:
+        await db.record_kb_version(row)
+    got = await db.kb_versions(limit=3)
+    assert [v.id for v in got] == ["v4", "v3", "v2"]
+    assert got[0].author == "Dr. Mod"
+    assert got[0].reason == "reason 4"
+    assert got[0].summary == "+1 entry"
+    assert abs(got[0].created_at - rows[4].created_at) < timedelta(milliseconds=1)
+    assert got[0].created_at.tzinfo is not None
+    with pytest.raises(ValueError, match="already recorded"):
+        await db.record_kb_version(rows[0])
+
+
+async def test_naive_timestamps_are_utc(db: Storage) -> None:
+    naive = datetime(2030, 1, 2, 3, 4, 5)
+    await db.record_kb_version(VersionRow("naive", naive, "a", "r", "s"))
+    (row,) = await db.kb_versions()
+    assert row.created_at == naive.replace(tzinfo=UTC)
+
+
+async def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"this is not sqlite at all\x00\xff" * 100)
+    with pytest.raises(StorageError, match="corrupt") as info:
+        await Storage.open(path)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+async def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    await (await Storage.open(path)).close()  # create it first
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StorageError, match="locked") as info:
+            await Storage.open(path, busy_timeout_ms=50)
+        assert str(path) in str(info.value)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+async def test_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    path = blocker / "bot.sqlite3"
+    with pytest.raises(StorageError, match="Cannot create or write") as info:
+        await Storage.open(path)
+    assert str(path) in str(info.value)
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    with pytest.raises(StorageError, match="newer"):
+        await Storage.open(path)
+
+
+async def test_use_after_close_is_a_storage_error(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    await storage.close()
+    with pytest.raises(StorageError, match="closed"):
+        await storage.get_meta("x")
+
+
+async def test_concurrent_writes_are_serialised(db: Storage) -> None:
+    results = await asyncio.gather(
+        *(
+            db.record_vote(message_id=1, entry_id="a", user_id=u % 10, helpful=True)
+            for u in range(50)
+        ),
+        *(db.record_unanswered(guild_id=1, channel_id=1, text=f"q {i}") for i in range(20)),
+    )
+    assert results[:50].count(True) == 10
+    assert (await db.stats()).helpful == {"a": 10}
+    assert (await db.stats()).unanswered == 20
