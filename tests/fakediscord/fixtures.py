@@ -66,6 +66,11 @@ class ClientRunner:
             client.before_identify_hook = before_identify_hook  # type: ignore[method-assign]
         _runners[client] = self
 
+    @property
+    def handler_errors(self) -> list[logging.LogRecord]:
+        """discord.py's "Ignoring exception in ..." records seen so far."""
+        return self._errors.records
+
     async def start(self, *, wait_ready: bool = True, timeout: float = 10.0) -> None:
         logging.getLogger("discord").addHandler(self._errors)
         self.task = asyncio.create_task(self.client.start(self.token), name="fake-discord-client")

@@ -116,6 +116,8 @@ class InteractionHandle:
         self.edits: list[JSON] = []  # PATCH bodies for @original / follow-ups
         self.original_message_id: int | None = None
         self.original_deleted = False
+        self.created_at = time.monotonic()
+        self.late_callbacks: list[JSON] = []  # callbacks refused: past the 3 s window
         self._followup_replaces_original = False
 
     @property
@@ -262,6 +264,8 @@ class FakeDiscord:
         self.shard_count = shard_count
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.enforce_intents = enforce_intents
+        # Discord refuses an interaction's first callback after 3 s (404 10062).
+        self.interaction_deadline = 3.0
         # None: every privileged intent is enabled in the "developer portal".
         self.allowed_privileged_intents: int | None = None
 
@@ -1730,6 +1734,9 @@ class FakeDiscord:
         if handle.callbacks:
             return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
         body: JSON = rec.json if isinstance(rec.json, dict) else {}
+        if time.monotonic() - handle.created_at > self.interaction_deadline:
+            handle.late_callbacks.append(body)
+            return 404, {"message": "Unknown interaction", "code": 10062}
         rtype = int(body.get("type", 0))
         data = body.get("data")
         itype = handle.payload["type"]

@@ -10,7 +10,14 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakediscord import FakeDiscord, User, client_exit, default_intents, running_client
+from tests.fakediscord import (
+    FakeDiscord,
+    User,
+    client_exit,
+    default_intents,
+    runner_of,
+    running_client,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -376,3 +383,29 @@ async def test_rate_limit_headers_are_honoured(fake_discord: FakeDiscord, world:
     ok = fake_discord.requests_matching("POST", r"/channels/\d+/messages$")
     assert [r.status for r in ok] == [200] * 5
     assert fake_discord.rate_limit_violations == []
+
+
+async def test_callback_after_the_3s_window_is_refused(
+    fake_discord: FakeDiscord, world: World
+) -> None:
+    fake_discord.interaction_deadline = 0.0  # every callback is "late"
+    async with running_client(PlainBot(), fake_discord, fail_on_handler_errors=False):
+        handle = await fake_discord.send_slash_command(
+            "ping", {"text": "x"}, user=world.alice, channel_id=world.channel
+        )
+        await fake_discord.wait_until(lambda: handle.late_callbacks)
+        assert handle.callbacks == []
+
+
+async def test_handler_errors_fail_the_run(fake_discord: FakeDiscord, world: World) -> None:
+    class Broken(discord.Client):
+        async def on_message(self, message: discord.Message) -> None:
+            raise RuntimeError("boom in on_message")
+
+    async def run() -> None:
+        async with running_client(Broken(intents=default_intents()), fake_discord) as client:
+            await fake_discord.send_message(world.channel, world.alice, "anything")
+            await fake_discord.wait_until(lambda: runner_of(client).handler_errors)
+
+    with pytest.raises(AssertionError, match="boom in on_message"):
+        await run()
