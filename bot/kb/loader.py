@@ -1,55 +1,681 @@
-"""Loads a knowledge-base directory (MINIMAL PLACEHOLDER: to be replaced by the validating loader)."""
+"""Loads and validates a knowledge-base directory: safe YAML, JSON Schema, semantic checks.
+
+Every problem is located (``file:line: message``, the file relative to the KB directory) and
+all problems are collected before :class:`KBError` is raised. The YAML is read as parser
+events (libyaml when available) and composed here, so tags other than the plain JSON-like
+ones, anchors and aliases (alias bombs), deep nesting and huge node counts are refused
+before anything is built.
+"""
 
 from __future__ import annotations
 
+import difflib
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+from yaml.nodes import ScalarNode
 
-from bot.kb.model import Benefit, KBError, KnowledgeBase, Objection, Problem, Source
+from bot.kb.model import Benefit, KBError, KnowledgeBase, Location, Objection, Problem, Source
+
+log = logging.getLogger(__name__)
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge"
+SCHEMA_PATH = BUNDLED_DIR / "schema.json"
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest accepted knowledge-base file."""
+MAX_DEPTH = 16
+"""Deepest accepted nesting of mappings and sequences (the format needs 4)."""
+MAX_NODES = 100_000
+"""Most YAML nodes accepted in one file."""
+KB_SUFFIXES = (".yaml", ".yml")
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_EXPLICIT_OK = {"!", f"{_TAG}str", f"{_TAG}int", f"{_TAG}float", f"{_TAG}bool", f"{_TAG}null"}
+_EXPLICIT_OK |= {f"{_TAG}seq", f"{_TAG}map"}
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Refused(Exception):
+    """A YAML construct the loader refuses, at a 1-based line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(slots=True)
+class _Node:
+    """A composed YAML value with the line it starts on (and its keys' lines for mappings)."""
+
+    value: Any  # plain scalar, dict[str, _Node] or list[_Node]
+    line: int
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    def plain(self) -> Any:
+        """The value as plain Python data (dicts, lists, scalars)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+class _Composer:
+    """Builds :class:`_Node` trees from parser events, enforcing the safety limits."""
+
+    def __init__(self, text: str) -> None:
+        self._loader = _Loader(text)
+        self._constructor = yaml.SafeLoader("")
+        self._nodes = 0
+
+    def close(self) -> None:
+        self._loader.dispose()
+
+    def _next(self) -> Event:
+        event: Event = self._loader.get_event()
+        return event
+
+    def _peek(self) -> Event:
+        event: Event = self._loader.peek_event()
+        return event
+
+    def document(self) -> _Node | None:
+        """The single document of the stream (None when the file holds no document)."""
+        self._expect(StreamStartEvent)
+        if isinstance(self._peek(), StreamEndEvent):
+            return None
+        self._expect(DocumentStartEvent)
+        root = self._node(1)
+        self._expect(DocumentEndEvent)
+        following = self._next()
+        if not isinstance(following, StreamEndEvent):
+            raise _Refused(
+                _line(following),
+                "only one YAML document per file (remove the extra `---`)",
+            )
+        return root
+
+    def _expect(self, kind: type[Event]) -> Event:
+        event = self._next()
+        if not isinstance(event, kind):  # pragma: no cover - the parser guarantees the order
+            raise _Refused(_line(event), "unexpected YAML structure")
+        return event
+
+    def _node(self, depth: int) -> _Node:
+        event = self._next()
+        line = _line(event)
+        if isinstance(event, AliasEvent):
+            raise _Refused(line, "aliases (*name) are not allowed; write the value out in full")
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise _Refused(line, f"anchors (&{anchor}) are not allowed; write values out in full")
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _EXPLICIT_OK:
+            raise _Refused(line, f"the YAML tag {_short_tag(tag)} is not allowed")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(line, f"too many values in one file (more than {MAX_NODES})")
+        if depth > MAX_DEPTH:
+            raise _Refused(line, f"nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(event, ScalarEvent):
+            return _Node(self._scalar(event), line)
+        if isinstance(event, SequenceStartEvent):
+            items: list[_Node] = []
+            while not isinstance(self._peek(), SequenceEndEvent):
+                items.append(self._node(depth + 1))
+            self._next()
+            return _Node(items, line)
+        if isinstance(event, MappingStartEvent):
+            mapping: dict[str, _Node] = {}
+            key_lines: dict[str, int] = {}
+            while not isinstance(self._peek(), MappingEndEvent):
+                key_node = self._node(depth + 1)
+                if isinstance(key_node.value, dict | list):
+                    raise _Refused(key_node.line, "a key must be a plain word, not a list or map")
+                key = _key_text(key_node.value)
+                value = self._node(depth + 1)
+                if key in mapping:
+                    raise _Refused(
+                        key_node.line,
+                        f"duplicate key `{key}` (already set at line {key_lines[key]})",
+                    )
+                mapping[key] = value
+                key_lines[key] = key_node.line
+            self._next()
+            return _Node(mapping, line, key_lines)
+        raise _Refused(line, "unexpected YAML structure")  # pragma: no cover
+
+    def _scalar(self, event: ScalarEvent) -> Any:
+        tag = event.tag
+        if tag == "!":
+            tag = f"{_TAG}str"
+        elif tag is None:
+            tag = self._loader.resolve(ScalarNode, event.value, event.implicit)
+        if tag == f"{_TAG}merge":
+            raise _Refused(_line(event), "merge keys (<<) are not allowed")
+        if tag not in _SCALAR_TAGS:
+            raise _Refused(_line(event), f"the YAML tag {_short_tag(tag)} is not allowed")
+        if tag in (f"{_TAG}str", f"{_TAG}timestamp"):
+            return event.value
+        node = ScalarNode(tag, event.value, None, None, event.style)
+        try:
+            return self._constructor.construct_object(node)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise _Refused(_line(event), f"bad value {event.value!r}: {exc}") from exc
+
+
+def _line(event: Event) -> int:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 1
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+
+
+def _key_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def digest_files(files: Mapping[str, bytes]) -> str:
+    """sha256 over the sorted file names and their bytes (the knowledge base's version)."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        data = files[name]
+        h.update(name.encode("utf-8") + b"\0" + str(len(data)).encode() + b"\0")
+        h.update(data)
+    return h.hexdigest()
+
+
+def is_kb_filename(name: str) -> bool:
+    """True for the names the loader reads: ``*.yaml``/``*.yml``, not hidden."""
+    return name.endswith(KB_SUFFIXES) and not name.startswith(".")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    root: _Node | None
+    problems: tuple[Problem, ...]
+
+
+@functools.lru_cache(maxsize=128)
+def _parse(name: str, data: bytes) -> _Parsed:
+    """Decode, compose and schema-check one file (cached: unchanged files are parsed once)."""
+    if len(data) > MAX_FILE_BYTES:
+        return _Parsed(None, (Problem(name, 1, _too_big(len(data))),))
+    if b"\0" in data:
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        return _Parsed(None, (Problem(name, line, "binary data, not YAML text"),))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        msg = f"not valid UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+        return _Parsed(None, (Problem(name, line, msg),))
+    composer = _Composer(text)
+    try:
+        root = composer.document()
+    except _Refused as exc:
+        return _Parsed(None, (Problem(name, max(exc.line, 1), exc.message),))
+    except yaml.MarkedYAMLError as exc:
+        return _Parsed(None, (Problem(name, _mark_line(exc), _yaml_message(exc)),))
+    except yaml.YAMLError as exc:
+        return _Parsed(None, (Problem(name, _reader_line(exc, text), _plain_yaml(exc)),))
+    finally:
+        composer.close()
+    if root is None or root.value is None:
+        return _Parsed(None, ())  # an empty file contributes nothing
+    if not isinstance(root.value, dict):
+        msg = (
+            "the file must be a map with keys such as `objections:` and `benefits:`, "
+            f"found {_found(root.value)}"
+        )
+        return _Parsed(None, (Problem(name, root.line, msg),))
+    return _Parsed(root, tuple(_schema_problems(name, root, root.plain())))
+
+
+def _too_big(size: int) -> str:
+    return f"file too large ({size:,} bytes; at most {MAX_FILE_BYTES:,})"
+
+
+def _mark_line(exc: yaml.MarkedYAMLError) -> int:
+    mark = exc.problem_mark or exc.context_mark
+    return mark.line + 1 if mark is not None else 1
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "invalid YAML"
+    context = f" {exc.context}" if exc.context else ""
+    text = f"YAML syntax error: {problem}{context}"
+    if "found character '\\t'" in problem:
+        text += " (use spaces, not tabs, for indentation)"
+    return " ".join(text.split())
+
+
+def _reader_line(exc: yaml.YAMLError, text: str) -> int:
+    position = getattr(exc, "position", None)
+    if isinstance(position, int):
+        return text[:position].count("\n") + 1
+    return 1
+
+
+def _plain_yaml(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"unreadable character {exc.character!r} (control characters are not allowed)"
+    return " ".join(f"YAML error: {exc}".split())
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator: jsonschema.protocols.Validator = cls(_inline_refs(schema, schema.get("$defs", {})))
+    return validator
+
+
+def _inline_refs(schema: Any, defs: Mapping[str, Any]) -> Any:
+    """The schema with its local ``#/$defs/...`` references expanded (validation is ~4x faster)."""
+    if isinstance(schema, list):
+        return [_inline_refs(s, defs) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}
+    ref = out.pop("$ref", None)
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {**target, **out}
+    if ref is not None:
+        out["$ref"] = ref
+    return out
+
+
+def _node_at(root: _Node, path: Iterator[Any] | list[Any]) -> _Node:
+    node = root
+    for step in path:
+        value = node.value
+        in_map = isinstance(value, dict) and isinstance(step, str) and step in value
+        in_list = isinstance(value, list) and isinstance(step, int) and step < len(value)
+        if not (in_map or in_list):
+            break
+        node = value[step]
+    return node
+
+
+def _describe(path: list[Any], data: Any) -> str:
+    """A moderator-readable name for a place in a file, e.g. "objection `too-busy` triggers"."""
+    words: list[str] = []
+    node = data
+    for i, step in enumerate(path):
+        child = _child(node, step)
+        if isinstance(step, int):
+            if i == 1 and path[0] in ("objections", "benefits"):
+                kind = "objection" if path[0] == "objections" else "benefit"
+                ident = child.get("id") if isinstance(child, dict) else None
+                if isinstance(ident, str) and ident:
+                    words[-1:] = [f"{kind} `{ident}`"]
+                else:
+                    words[-1:] = [f"{kind} #{step + 1}"]
+            else:
+                words.append(f"item {step + 1}")
+        else:
+            words.append(f"`{step}`")
+        node = child
+    return " ".join(words) if words else "the file"
+
+
+def _child(node: Any, step: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(step)
+    if isinstance(node, list) and isinstance(step, int) and step < len(node):
+        return node[step]
+    return None
+
+
+_TYPE_NAMES = {
+    "string": "text",
+    "array": "a list",
+    "object": "a map of keys",
+    "integer": "a whole number",
+}
+
+
+def _found(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false (put it in quotes)"
+    if isinstance(value, int | float):
+        return "a number (put it in quotes)"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a map of keys"
+
+
+def _schema_problems(name: str, root: _Node, data: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(data):
+        path = list(error.absolute_path)
+        node = _node_at(root, path)
+        where = _describe(path, data)
+        line = node.line
+        kind = error.validator
+        instance = error.instance
+        if kind == "type":
+            expected = error.validator_value
+            want = _TYPE_NAMES.get(expected, expected) if isinstance(expected, str) else expected
+            msg = f"{where} must be {want}, found {_found(instance)}"
+        elif kind == "required":
+            wanted: Any = error.validator_value
+            missing = [k for k in wanted if isinstance(instance, dict) and k not in instance]
+            msg = f"{where} is missing `{missing[0] if missing else wanted}`"
+        elif kind == "additionalProperties" and isinstance(instance, dict):
+            schema: Any = error.schema
+            allowed = list(schema.get("properties", {}))
+            extra = [k for k in instance if k not in allowed]
+            for key in extra:
+                key_line = node.key_lines.get(key, line)
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                tip = (
+                    f" (did you mean `{hint[0]}`?)" if hint else f"; allowed: {', '.join(allowed)}"
+                )
+                problems.append(Problem(name, key_line, f"unknown key `{key}` in {where}{tip}"))
+            continue
+        elif kind == "pattern" and error.validator_value == "\\S":
+            msg = f"{where} must not be empty"
+        elif kind == "pattern":
+            msg = (
+                f"{where}: {instance!r} is not a valid id; use lower-case words joined by "
+                "hyphens, e.g. too-busy"
+            )
+        elif kind == "minItems":
+            msg = f"{where} must list at least {error.validator_value} item(s)"
+        elif kind == "maxLength" and isinstance(instance, str):
+            msg = (
+                f"{where} is too long ({len(instance)} characters, at most {error.validator_value})"
+            )
+        else:
+            msg = f"{where}: {error.message}"
+        problems.append(Problem(name, line, msg))
+    return problems
+
+
+# --------------------------------------------------------------------------- semantic checks
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+@dataclass(slots=True)
+class _Collected:
+    objections: list[Objection] = field(default_factory=list)
+    benefits: list[Benefit] = field(default_factory=list)
+    sources: list[tuple[Source, str, int]] = field(default_factory=list)
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ids: dict[str, tuple[str, int]] = field(default_factory=dict)
+    refs: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, owner, ref
+
+
+def _strings(node: _Node | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    if node is None or not isinstance(node.value, list):
+        return (), ()
+    items = [n for n in node.value if isinstance(n.value, str)]
+    return tuple(n.value for n in items), tuple(n.line for n in items)
+
+
+def _text(item: dict[str, _Node], key: str) -> str:
+    node = item.get(key)
+    return node.value if node is not None and isinstance(node.value, str) else ""
+
+
+def _duplicates(name: str, owner: str, key: str, item: dict[str, _Node]) -> list[Problem]:
+    node = item.get(key)
+    values, lines = _strings(node)
+    seen: dict[str, int] = {}
+    problems: list[Problem] = []
+    for value, line in zip(values, lines, strict=True):
+        norm = _norm(value)
+        if norm in seen:
+            problems.append(
+                Problem(name, line, f"{owner}: duplicate {key} item {value!r} (line {seen[norm]})")
+            )
+        else:
+            seen[norm] = line
+    return problems
+
+
+def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
+    problems: list[Problem] = []
+    top = root.value
+    assert isinstance(top, dict)
+    for section, kind in (("objections", "objection"), ("benefits", "benefit")):
+        seq = top.get(section)
+        if seq is None or not isinstance(seq.value, list):
+            continue
+        for node in seq.value:
+            item = node.value
+            if not isinstance(item, dict):
+                continue
+            ident = _text(item, "id")
+            if not ident:
+                continue
+            id_line = item["id"].line
+            owner = f"{kind} `{ident}`"
+            if ident in out.ids:
+                first_file, first_line = out.ids[ident]
+                problems.append(
+                    Problem(
+                        name,
+                        id_line,
+                        f"duplicate id `{ident}` (first at {first_file}:{first_line})",
+                    )
+                )
+                continue
+            out.ids[ident] = (name, id_line)
+            for key in ("triggers", "keywords", "examples", "topics", "benefits"):
+                problems += _duplicates(name, owner, key, item)
+            triggers, trigger_lines = _strings(item.get("triggers"))
+            examples, example_lines = _strings(item.get("examples"))
+            keywords, _ = _strings(item.get("keywords"))
+            field_lines = {key: value.line for key, value in item.items()}
+            location = Location(name, node.line)
+            if kind == "objection":
+                refs, ref_lines = _strings(item.get("benefits"))
+                for ref, line in zip(refs, ref_lines, strict=True):
+                    out.refs.append((name, line, owner, ref))
+                out.objections.append(
+                    Objection(
+                        id=ident,
+                        title=_text(item, "title").strip(),
+                        answer=_text(item, "answer").strip(),
+                        triggers=triggers,
+                        keywords=keywords,
+                        benefits=refs,
+                        examples=examples,
+                        location=location,
+                        trigger_lines=trigger_lines,
+                        example_lines=example_lines,
+                        field_lines=field_lines,
+                    )
+                )
+            else:
+                topics, _ = _strings(item.get("topics"))
+                out.benefits.append(
+                    Benefit(
+                        id=ident,
+                        title=_text(item, "title").strip(),
+                        summary=_text(item, "summary").strip(),
+                        topics=topics,
+                        triggers=triggers,
+                        keywords=keywords,
+                        examples=examples,
+                        location=location,
+                        trigger_lines=trigger_lines,
+                        example_lines=example_lines,
+                        field_lines=field_lines,
+                    )
+                )
+    source = top.get("source")
+    if source is not None and isinstance(source.value, dict):
+        fields = {k: v.value for k, v in source.value.items() if isinstance(v.value, str)}
+        out.sources.append(
+            (
+                Source(
+                    name=fields.get("name", "").strip(),
+                    title=fields.get("title", "").strip(),
+                    date=fields.get("date", "").strip(),
+                    author=fields.get("author", "").strip(),
+                    url=fields.get("url", "").strip(),
+                    footer=fields.get("footer", "").strip(),
+                    location=Location(name, top["source"].line),
+                ),
+                name,
+                root.key_lines.get("source", source.line),
+            )
+        )
+    synonyms = top.get("synonyms")
+    if synonyms is not None and isinstance(synonyms.value, dict):
+        for canon, variants in synonyms.value.items():
+            values, _ = _strings(variants)
+            if canon in out.synonyms:
+                line = synonyms.key_lines.get(canon, synonyms.line)
+                problems.append(Problem(name, line, f"synonyms for `{canon}` defined twice"))
+            out.synonyms[canon] = values
+    return problems
+
+
+# --------------------------------------------------------------------------- entry points
 
 
 def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
-    """Load every ``*.yaml`` file in ``directory`` (default: the bundled knowledge base)."""
-    directory = directory or BUNDLED_DIR
-    objections: list[Objection] = []
-    benefits: list[Benefit] = []
-    synonyms: dict[str, tuple[str, ...]] = {}
-    source: Source | None = None
-    files = sorted(directory.glob("*.yaml"))
-    for path in files:
-        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for o in data.get("objections", []):
-            objections.append(
-                Objection(
-                    id=o["id"],
-                    title=o["title"],
-                    answer=o["answer"],
-                    triggers=tuple(o.get("triggers", ())),
-                    keywords=tuple(o.get("keywords", ())),
-                    benefits=tuple(o.get("benefits", ())),
-                    examples=tuple(o.get("examples", ())),
-                )
-            )
-        for b in data.get("benefits", []):
-            benefits.append(
-                Benefit(
-                    id=b["id"],
-                    title=b["title"],
-                    summary=b["summary"],
-                    topics=tuple(b.get("topics", ())),
-                    triggers=tuple(b.get("triggers", ())),
-                    keywords=tuple(b.get("keywords", ())),
-                    examples=tuple(b.get("examples", ())),
-                )
-            )
-        for canon, variants in (data.get("synonyms") or {}).items():
-            synonyms[canon] = tuple(variants)
-        if "source" in data:
-            source = Source(**data["source"])
-    if source is None:
-        raise KBError([Problem(str(directory), 0, "no file defines `source`")])
-    return KnowledgeBase(tuple(objections), tuple(benefits), source, synonyms, tuple(files))
+    """Load every ``*.yaml``/``*.yml`` file in ``directory`` (default: the bundled KB).
+
+    Raises :class:`KBError` with every problem found, each ``file:line: message``.
+    """
+    directory = directory if directory is not None else BUNDLED_DIR
+    return load_knowledge_from_texts(read_knowledge_files(directory), origin=str(directory))
+
+
+def read_knowledge_files(directory: Path) -> dict[str, bytes]:
+    """The knowledge-base files of ``directory`` by name; :class:`KBError` if unreadable."""
+    label = str(directory)
+    if not directory.exists():
+        raise KBError([Problem(label, 0, "knowledge-base directory does not exist")])
+    if not directory.is_dir():
+        raise KBError([Problem(label, 0, "is not a directory")])
+    problems: list[Problem] = []
+    files: dict[str, bytes] = {}
+    try:
+        paths = sorted(p for p in directory.iterdir() if is_kb_filename(p.name))
+    except OSError as exc:
+        raise KBError([Problem(label, 0, f"cannot list directory: {exc.strerror}")]) from exc
+    for path in paths:
+        try:
+            if not path.is_file():
+                problems.append(Problem(path.name, 1, "is not a regular file"))
+                continue
+            with path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    size = path.stat().st_size
+                    problems.append(Problem(path.name, 1, _too_big(size)))
+                    continue
+        except OSError as exc:
+            problems.append(Problem(path.name, 1, f"cannot read: {exc.strerror or exc}"))
+            continue
+        files[path.name] = data
+    if problems:
+        raise KBError(problems)
+    return files
+
+
+def load_knowledge_from_texts(files: Mapping[str, bytes], *, origin: str = "") -> KnowledgeBase:
+    """Validate and build a knowledge base from file contents by name, without touching disk.
+
+    ``origin`` (a directory or a label such as "upload") prefixes the paths in
+    ``KnowledgeBase.files`` and names where an empty set of files came from.
+    """
+    label = origin or "knowledge base"
+    names = sorted(files)
+    if not names:
+        raise KBError([Problem(label, 0, "no knowledge-base files (*.yaml) found")])
+    problems: list[Problem] = []
+    out = _Collected()
+    base = Path(origin) if origin else Path()
+    for name in names:
+        parsed = _parse(name, bytes(files[name]))
+        problems += parsed.problems
+        if parsed.root is not None:
+            problems += _collect(name, parsed.root, out)
+    problems += _cross_checks(out, names)
+    if problems:
+        problems.sort(key=lambda p: (p.file, p.line))
+        raise KBError(problems)
+    source = out.sources[0][0]
+    return KnowledgeBase(
+        objections=tuple(out.objections),
+        benefits=tuple(out.benefits),
+        source=source,
+        synonyms=out.synonyms,
+        files=tuple(base / n for n in names),
+        digest=digest_files(files),
+    )
+
+
+def _cross_checks(out: _Collected, names: list[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    benefit_ids = [b.id for b in out.benefits]
+    for file, line, owner, ref in out.refs:
+        if ref not in benefit_ids:
+            hint = difflib.get_close_matches(ref, benefit_ids, n=1)
+            tip = f" (did you mean `{hint[0]}`?)" if hint else ""
+            problems.append(Problem(file, line, f"{owner} refers to unknown benefit `{ref}`{tip}"))
+    if not out.sources:
+        file = "source.yaml" if "source.yaml" in names else names[0]
+        problems.append(
+            Problem(file, 1, "no file defines `source:` (the attribution shown in footers)")
+        )
+    for _source, file, line in out.sources[1:]:
+        first = out.sources[0]
+        problems.append(
+            Problem(file, line, f"`source:` is defined twice (first at {first[1]}:{first[2]})")
+        )
+    return problems

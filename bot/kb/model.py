@@ -132,7 +132,8 @@ class KnowledgeBase:
 
     def __post_init__(self) -> None:
         index: dict[str, Entry] = {}
-        for entry in (*self.objections, *self.benefits):
+        every: tuple[Entry, ...] = (*self.objections, *self.benefits)
+        for entry in every:
             index[entry.id] = entry
         object.__setattr__(self, "_index", index)
 
