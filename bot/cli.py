@@ -1,0 +1,106 @@
+"""The ``match`` and ``check`` commands (output to sys.stdout, errors to sys.stderr).
+
+``match`` contract (stable, other tools read it): one result per input message; with
+``--json`` each result is exactly ``Decision.to_json()`` on one line. Reading stdin, a blank
+line yields a silent result (``{"text": "", "answer": null, "suggestions": []}``) so output
+line N always belongs to input line N; a line that is not UTF-8 stops with an error naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.kb.check import check_knowledge
+from bot.kb.loader import load_knowledge
+from bot.kb.model import KBError, KnowledgeBase
+from bot.matching.types import Decision, Outcome
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+
+
+def load_or_report(kb_dir: Path | None, err: TextIO | None = None) -> KnowledgeBase | None:
+    """Load the knowledge base, or print each problem (``file:line: message``) and return None."""
+    stream = err if err is not None else sys.stderr
+    try:
+        return load_knowledge(kb_dir)
+    except KBError as exc:
+        for problem in exc.problems:
+            stream.write(f"{problem}\n")
+        where = kb_dir if kb_dir is not None else "the bundled knowledge base"
+        stream.write(f"error: cannot load {where}: {len(exc.problems)} problem(s)\n")
+        stream.flush()
+        return None
+
+
+def format_decision(decision: Decision, *, as_json: bool) -> str:
+    """One line: the JSON contract, or "answer: id (score)" / "suggest: a, b" / "silent"."""
+    if as_json:
+        return json.dumps(decision.to_json(), ensure_ascii=False)
+    if decision.outcome is Outcome.ANSWER and decision.answer is not None:
+        return f"answer: {decision.answer.id} ({decision.answer.score:.1f})"
+    if decision.outcome is Outcome.SUGGEST and decision.suggestions:
+        return "suggest: " + ", ".join(c.id for c in decision.suggestions)
+    return "silent"
+
+
+def match_command(text: str | None, *, as_json: bool, kb_dir: Path | None) -> int:
+    """Print the decision for ``text``, or for each stdin line when ``text`` is None."""
+    if text is not None and not text.strip():
+        _error("empty message; give some text, or pipe one message per line on stdin")
+        return EXIT_USAGE
+    kb = load_or_report(kb_dir)
+    if kb is None:
+        return EXIT_ERROR
+    from bot.matching.engine import Matcher
+
+    matcher = Matcher(kb)
+    out = sys.stdout
+    try:
+        if text is not None:
+            out.write(format_decision(matcher.match(text), as_json=as_json) + "\n")
+            out.flush()
+            return EXIT_OK
+        for number, raw in enumerate(sys.stdin.buffer, start=1):
+            try:
+                line = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
+            except UnicodeDecodeError as exc:
+                _error(f"stdin line {number} is not valid UTF-8 (byte {exc.start + 1})")
+                return EXIT_ERROR
+            if line.strip():
+                decision = matcher.match(line)
+            else:
+                decision = Decision(text=line, outcome=Outcome.SILENT)
+            out.write(format_decision(decision, as_json=as_json) + "\n")
+            out.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (``| head``): stop writing without a traceback at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def check_command(*, kb_dir: Path | None) -> int:
+    """Print the check report; 1 on any error, 0 when clean (warnings allowed)."""
+    report = check_knowledge(kb_dir)
+    sys.stdout.write(report.format() + "\n")
+    sys.stdout.flush()
+    return EXIT_OK if report.ok else EXIT_ERROR

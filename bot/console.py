@@ -1,0 +1,99 @@
+"""The local console: try messages against the knowledge base without Discord.
+
+Reads lines with ``input()``; works interactively and on a piped stdin (until EOF).
+Commands: ``:q`` quits, ``:reload`` re-reads the files, ``:benefits``, ``:objections``, ``:help``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bot.cards import Card, answer_card, benefit_pages, objections_card, suggestions_text
+from bot.cli import load_or_report
+from bot.kb.check import MatcherLike
+from bot.kb.model import KnowledgeBase
+from bot.matching.types import Outcome
+
+PROMPT = "you> "
+HELP = (
+    "Type a message as a member would. Commands: :q quit, :reload re-read the files, "
+    ":benefits, :objections, :help"
+)
+NO_ANSWER = (
+    "No answer. (In a channel the bot stays silent; asked directly it says it has no answer "
+    "yet and points to /benefits.)"
+)
+
+
+def render_card(card: Card) -> str:
+    """A card as plain text, as the embed would read."""
+    lines = [f"== {card.title} =="]
+    if card.description:
+        lines.append(card.description)
+    for f in card.fields:
+        lines += ["", f"{f.name}:", *(f"  {v}" for v in f.value.splitlines())]
+    if card.footer:
+        lines += ["", f"-- {card.footer}"]
+    return "\n".join(lines)
+
+
+def reply_text(kb: KnowledgeBase, matcher: MatcherLike, text: str) -> str:
+    """What the bot would say to ``text`` asked directly (answer, suggestions or none)."""
+    decision = matcher.match(text)
+    if decision.outcome is Outcome.ANSWER and decision.answer is not None:
+        entry = kb.get(decision.answer.id)
+        if entry is not None:
+            return render_card(answer_card(kb, entry))
+    if decision.outcome is Outcome.SUGGEST and decision.suggestions:
+        return suggestions_text(kb, decision.suggestions)
+    return NO_ANSWER
+
+
+def console_command(*, kb_dir: Path | None, intro: str | None = None) -> int:
+    """Run the prompt until ``:q``, EOF or Ctrl-C (exit 0); 1 if the KB does not load."""
+    from bot.matching.engine import Matcher
+
+    kb = load_or_report(kb_dir)
+    if kb is None:
+        return 1
+    matcher = Matcher(kb)
+    interactive = sys.stdin.isatty()
+    out = sys.stdout
+    if intro:
+        out.write(intro + "\n")
+    if interactive:
+        out.write(f"{len(kb.objections)} objections, {len(kb.benefits)} benefits loaded. {HELP}\n")
+    out.flush()
+    while True:
+        try:
+            line = input(PROMPT if interactive else "")
+        except (EOFError, KeyboardInterrupt):
+            if interactive:
+                out.write("\n")
+            return 0
+        except UnicodeDecodeError:
+            out.write("(that line is not valid UTF-8 text; skipped)\n")
+            continue
+        text = line.strip()
+        if not text:
+            continue
+        if text in (":q", ":quit", ":exit"):
+            return 0
+        if text == ":help":
+            reply = HELP
+        elif text == ":reload":
+            fresh = load_or_report(kb_dir, out)
+            if fresh is None:
+                reply = "kept the previous answers"
+            else:
+                kb, matcher = fresh, Matcher(fresh)
+                reply = f"reloaded: {len(kb.objections)} objections, {len(kb.benefits)} benefits"
+        elif text == ":benefits":
+            reply = "\n\n".join(render_card(c) for c in benefit_pages(kb))
+        elif text == ":objections":
+            reply = render_card(objections_card(kb))
+        else:
+            reply = reply_text(kb, matcher, text)
+        out.write(reply + "\n\n")
+        out.flush()
