@@ -38,6 +38,8 @@ _MIN_TRIGGER_WEIGHT = 1.0
 trigger whose only content word is shared by several entries is never fully covered."""
 _UNKNOWN_WEIGHT = 0.67
 """Weight of a message word the knowledge base never uses, in units of the highest IDF."""
+_CLEAR_LEAD_EVIDENCE = 2
+"""Content words of the message the best entry must use to answer on a clear lead."""
 _W_COVERAGE = 0.4
 _W_FOCUS = 0.4
 _W_PHRASE = 0.2
@@ -159,15 +161,16 @@ class Matcher:
         content = list(dict.fromkeys(stem(w) for w in words if w not in STOPWORDS))
         return " ".join(stems), content
 
-    def _score_entries(self, text: str) -> dict[int, float]:
+    def _score_entries(self, text: str) -> tuple[dict[int, float], list[str]]:
         norm, content = self._prepare(text)
+        scores: dict[int, float] = {}
         if not content:
-            return {}
+            return scores, content
         idf = self._idf
         index = self._index
         known = sorted((w for w in content if w in index), key=lambda w: (len(index[w]), w))
         if not known:
-            return {}
+            return scores, content
         # Candidate generation from the postings of the message's rarer words. A word used by
         # very many triggers has a tiny IDF: it still counts in coverage, but alone it cannot
         # make a confident match, so it does not generate candidates.
@@ -180,7 +183,7 @@ class Matcher:
             for trig in postings:
                 matched[trig] += weight
         if not matched:
-            return {}
+            return scores, content
         triggers = self._triggers
         words = frozenset(known)
         shortlist = heapq.nsmallest(
@@ -195,7 +198,6 @@ class Matcher:
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
         msg_total = sum(msg_weights.values())
         focus_cache: dict[int, float] = {}
-        scores: dict[int, float] = {}
         for t in best_ids:
             trigger = triggers[t]
             entry = trigger.entry
@@ -211,15 +213,23 @@ class Matcher:
             )
             if score > scores.get(entry, -1.0):
                 scores[entry] = score
-        return scores
+        return scores, content
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best-scoring entries for ``text``, best first, at most one per entry."""
+        return self._rank(text, limit)[0]
+
+    def _rank(self, text: str, limit: int) -> tuple[list[Candidate], int]:
+        """The ranking, and how many of the message's content words the best entry uses."""
         if limit <= 0 or not text or text.isspace():
-            return []
-        scores = self._score_entries(text)
+            return [], 0
+        scores, content = self._score_entries(text)
         order = sorted(scores, key=lambda e: (-scores[e], e))[:limit]
-        return [self._candidate(e, scores[e]) for e in order]
+        evidence = 0
+        if order:
+            vocab = self._entry_vocab[order[0]]
+            evidence = sum(1 for w in content if w in vocab)
+        return [self._candidate(e, scores[e]) for e in order], evidence
 
     def _candidate(self, entry_index: int, score: float) -> Candidate:
         entry = self._entries[entry_index]
@@ -229,12 +239,20 @@ class Matcher:
     def match(self, text: str) -> Decision:
         """ANSWER, SUGGEST or SILENT for one message."""
         limits = self.thresholds
-        ranked = self.rank(text, limit=max(limits.max_suggestions, 2))
+        ranked, evidence = self._rank(text, limit=max(limits.max_suggestions, 2))
         if not ranked or ranked[0].score < limits.suggest:
             return Decision(text, Outcome.SILENT)
         best = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= limits.answer and best.score - runner_up >= limits.margin:
+        lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        if best.score >= limits.answer and lead >= limits.margin:
+            return Decision(text, Outcome.ANSWER, answer=best)
+        if (
+            best.score >= limits.clear_lead_answer
+            and lead >= limits.clear_lead_margin
+            and evidence >= _CLEAR_LEAD_EVIDENCE
+        ):
+            # A clear lead: well ahead of every other entry, on at least two of the
+            # message's own topic words (one shared word is what chit-chat looks like).
             return Decision(text, Outcome.ANSWER, answer=best)
         suggestions = tuple(c for c in ranked if c.score >= limits.suggest)
         return Decision(text, Outcome.SUGGEST, suggestions=suggestions[: limits.max_suggestions])

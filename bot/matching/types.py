@@ -24,6 +24,9 @@ class Thresholds:
     answer: float = 75.0
     suggest: float = 55.0
     margin: float = 8.0
+    clear_lead_answer: float = 62.0
+    """A lower score still answers when it leads the runner-up by ``clear_lead_margin``."""
+    clear_lead_margin: float = 15.0
     max_suggestions: int = 3
 
 
