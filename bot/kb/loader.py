@@ -270,8 +270,15 @@ def _too_big(size: int) -> str:
     return f"file too large ({size:,} bytes; at most {MAX_FILE_BYTES:,})"
 
 
+def _unclosed(exc: yaml.MarkedYAMLError) -> bool:
+    """True when the error is an unclosed quote or bracket (its opening line is what matters)."""
+    context = exc.context or ""
+    opened = context.startswith(("while scanning a quoted", "while parsing a flow"))
+    return opened and exc.context_mark is not None
+
+
 def _mark_line(exc: yaml.MarkedYAMLError) -> int:
-    mark = exc.problem_mark or exc.context_mark
+    mark = exc.context_mark if _unclosed(exc) else (exc.problem_mark or exc.context_mark)
     return mark.line + 1 if mark is not None else 1
 
 
@@ -279,7 +286,9 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or "invalid YAML"
     context = f" {exc.context}" if exc.context else ""
     text = f"YAML syntax error: {problem}{context}"
-    if "found character '\\t'" in problem:
+    if _unclosed(exc) and exc.problem_mark is not None:
+        text += f" (opened here, still open at line {exc.problem_mark.line + 1})"
+    if "tab" in problem:
         text += " (use spaces, not tabs, for indentation)"
     return " ".join(text.split())
 

@@ -1,0 +1,244 @@
+"""Loader: safety, schema and semantic errors with exact file:line, the bundled content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.kb.loader import BUNDLED_DIR, load_knowledge, load_knowledge_from_texts
+from bot.kb.model import KBError, Problem
+
+SOURCE = b"""source:
+  name: Net
+  title: "Reasons"
+  date: "2015-04-15"
+"""
+BENEFITS = b"""benefits:
+  - id: research-updates
+    title: Research
+    summary: Keep up.
+  - id: tweet-chats
+    title: Chats
+    summary: Join chats.
+"""
+
+
+def problems_of(files: dict[str, bytes]) -> list[Problem]:
+    with pytest.raises(KBError) as info:
+        load_knowledge_from_texts(files)
+    return info.value.problems
+
+
+def objection(body: str) -> bytes:
+    return ("objections:\n" + body).encode()
+
+
+GOOD_OBJECTION = """  - id: too-busy
+    title: "I'm too busy."
+    triggers: ["i'm too busy"]
+    answer: Ten minutes a day.
+    benefits: [research-updates]
+"""
+
+CASES = [
+    # (objections.yaml text, expected line, message fragment)
+    ("  - id: too-busy\n    title: [x\n", 3, "YAML syntax error"),
+    ("  - id: Too_Busy\n    title: t\n    triggers: [a]\n    answer: b\n", 2, "not a valid id"),
+    ("  - id: too-busy\n    title: t\n    triggers: [a]\n", 2, "missing `answer`"),
+    ("  - id: too-busy\n    title: 42\n    triggers: [a]\n    answer: b\n", 3, "must be text"),
+    (
+        "  - id: too-busy\n    title: t\n    triggers: [a]\n    answer: b\n    colour: red\n",
+        6,
+        "unknown key `colour`",
+    ),
+    (
+        "  - id: too-busy\n    title: t\n    triggers: [a]\n    answer: b\n    benefit: [x]\n",
+        6,
+        "did you mean `benefits`",
+    ),
+    (
+        "  - id: too-busy\n    title: t\n    triggers: [a]\n    answer: b\n"
+        "    benefits:\n      - research-updates\n      - reserch-updates\n",
+        8,
+        "unknown benefit `reserch-updates`",
+    ),
+    (
+        "  - id: too-busy\n    title: '  '\n    triggers: [a]\n    answer: b\n",
+        3,
+        "must not be empty",
+    ),
+    (
+        "  - id: too-busy\n    title: t\n    triggers:\n      - i'm busy\n      - I'm  BUSY\n"
+        "    answer: b\n",
+        6,
+        "duplicate triggers item",
+    ),
+    ("  - id: too-busy\n    title: !!python/object:os.system x\n", 3, "!!python/object"),
+    ("  - id: too-busy\n    title: &t hi\n    answer: *t\n", 3, "anchors (&t)"),
+    ("  - id: too-busy\n    title: t\n    title: u\n", 4, "duplicate key `title`"),
+    ("  - id: too-busy\n    title: !custom t\n", 3, "tag !custom"),
+    ("  - id: too-busy\n\ttitle: t\n", 3, "tabs"),
+    ("  - id: too-busy\n    title: t\n    triggers: []\n    answer: b\n", 4, "at least 1"),
+    (GOOD_OBJECTION + "---\nobjections: []\n", 7, "one YAML document"),
+    (
+        "  - id: too-busy\n    title: t\n    triggers: [a]\n    answer: b\n    benefits: 3\n",
+        6,
+        "a list",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "fragment"), CASES)
+def test_broken_snippet_is_located(text: str, line: int, fragment: str) -> None:
+    problems = problems_of(
+        {"source.yaml": SOURCE, "benefits.yaml": BENEFITS, "objections.yaml": objection(text)}
+    )
+    located = [(p.file, p.line) for p in problems if fragment in p.message]
+    assert ("objections.yaml", line) in located, [str(p) for p in problems]
+
+
+def test_valid_minimal_kb_loads_with_lines() -> None:
+    kb = load_knowledge_from_texts(
+        {
+            "source.yaml": SOURCE,
+            "benefits.yaml": BENEFITS,
+            "objections.yaml": objection(GOOD_OBJECTION),
+        }
+    )
+    assert [o.id for o in kb.objections] == ["too-busy"]
+    assert [b.id for b in kb.benefits] == ["research-updates", "tweet-chats"]
+    too_busy = kb.objections[0]
+    assert too_busy.location.file == "objections.yaml"
+    assert too_busy.location.line == 2
+    assert too_busy.trigger_lines == (4,)
+    assert too_busy.field_lines["answer"] == 5
+
+
+def test_duplicate_ids_across_files_name_both_places() -> None:
+    other = b"benefits:\n  - id: too-busy\n    title: x\n    summary: y\n"
+    problems = problems_of(
+        {
+            "source.yaml": SOURCE,
+            "benefits.yaml": BENEFITS,
+            "objections.yaml": objection(GOOD_OBJECTION),
+            "zzz.yaml": other,
+        }
+    )
+    assert [str(p) for p in problems] == [
+        "zzz.yaml:2: duplicate id `too-busy` (first at objections.yaml:2)"
+    ]
+
+
+def test_source_missing_and_twice() -> None:
+    problems = problems_of({"benefits.yaml": BENEFITS})
+    assert problems[0].file == "benefits.yaml"
+    assert "no file defines `source:`" in problems[0].message
+    problems = problems_of({"source.yaml": SOURCE, "again.yaml": SOURCE})
+    assert [str(p) for p in problems] == [
+        "source.yaml:1: `source:` is defined twice (first at again.yaml:1)"
+    ]
+
+
+def test_all_problems_are_collected() -> None:
+    bad = objection(
+        "  - id: A\n    title: t\n    triggers: [a]\n    answer: b\n"
+        "  - id: b\n    title: 7\n    triggers: [a]\n    answer: b\n"
+    )
+    problems = problems_of({"source.yaml": SOURCE, "objections.yaml": bad})
+    assert {p.line for p in problems} == {2, 7}
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b"a: \xff\xfe\n", "not valid UTF-8"),
+        (b"\x00\x01binary", "binary data"),
+        (b"x: 1\n" * 250_000, "file too large"),
+        (b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", "anchors"),
+        (b"a: " + b"[" * 100 + b"]" * 100 + b"\n", "nested too deeply"),
+        (b"- just\n- a list\n", "must be a map"),
+        (b"objections: 'x\x07'\n", "control characters"),
+    ],
+)
+def test_hostile_files_get_one_located_error(data: bytes, fragment: str) -> None:
+    problems = problems_of({"source.yaml": SOURCE, "bad.yaml": data})
+    bad = [p for p in problems if p.file == "bad.yaml"]
+    assert len(bad) == 1, problems
+    assert fragment in bad[0].message
+    assert bad[0].line >= 1
+
+
+def test_empty_file_contributes_nothing() -> None:
+    kb = load_knowledge_from_texts({"source.yaml": SOURCE, "empty.yaml": b"# nothing yet\n"})
+    assert kb.entries == ()
+
+
+def test_directory_problems(tmp_path: Path) -> None:
+    with pytest.raises(KBError, match="does not exist"):
+        load_knowledge(tmp_path / "missing")
+    with pytest.raises(KBError, match=r"no knowledge-base files"):
+        load_knowledge(tmp_path)
+    (tmp_path / "file.yaml").write_text("x")
+    with pytest.raises(KBError, match="is not a directory"):
+        load_knowledge(tmp_path / "file.yaml")
+    (tmp_path / "file.yaml").unlink()
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(KBError, match=r"dir\.yaml:1: is not a regular file"):
+        load_knowledge(tmp_path)
+
+
+def test_digest_is_content_hash(tmp_path: Path) -> None:
+    for p in BUNDLED_DIR.glob("*.yaml"):
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    a = load_knowledge(tmp_path)
+    assert a.digest == load_knowledge(BUNDLED_DIR).digest
+    with (tmp_path / "source.yaml").open("ab") as fh:
+        fh.write(b"\n# a comment\n")
+    assert load_knowledge(tmp_path).digest != a.digest
+
+
+REQUIRED_OBJECTIONS = {
+    "too-busy",
+    "whats-the-point",
+    "too-short",
+    "patient-privacy",
+    "professional-risk",
+    "misinformation-noise",
+    "not-tech-savvy",
+    "introvert",
+    "patient-boundaries",
+    "no-audience",
+}
+REQUIRED_BENEFITS = [
+    "share-specialty-knowledge",
+    "conference-sharing",
+    "follow-conferences-remotely",
+    "tweet-chats",
+    "leadership",
+    "build-practice",
+    "communication-skills",
+    "patient-perspectives",
+    "introvert-friendly",
+    "early-news-alerts",
+    "conference-introductions",
+    "research-updates",
+    "specialty-visibility",
+    "speaking-opportunities",
+    "career-advancement",
+]
+
+
+def test_bundled_kb_has_exactly_the_required_ids_in_order() -> None:
+    kb = load_knowledge()
+    assert {o.id for o in kb.objections} == REQUIRED_OBJECTIONS
+    assert len(kb.objections) == len(REQUIRED_OBJECTIONS)
+    assert [b.id for b in kb.benefits] == REQUIRED_BENEFITS
+    assert kb.source.name
+    assert kb.source.date
+
+
+def test_every_bundled_file_points_editors_at_the_schema() -> None:
+    for path in sorted(BUNDLED_DIR.glob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=./schema.json", path.name

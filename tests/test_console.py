@@ -1,0 +1,110 @@
+"""The local console on a piped stdin: answers, suggestions, no answer, commands, exit."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from bot.__main__ import main
+from bot.cards import answer_card
+from bot.console import NO_ANSWER, console_command, render_card, reply_text
+from bot.kb.loader import load_knowledge
+from bot.matching.engine import Matcher
+from bot.matching.types import Outcome
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes
+) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    status = main(["console"])
+    return status, capsys.readouterr().out
+
+
+def test_answer_is_printed_as_the_card(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = load_knowledge()
+    decision = Matcher(kb).match("I'm far too busy for twitter")
+    assert decision.outcome is Outcome.ANSWER
+    assert decision.answer is not None
+    entry = kb.get(decision.answer.id)
+    assert entry is not None
+    status, out = run(monkeypatch, capsys, b"I'm far too busy for twitter\n")
+    assert status == 0
+    assert render_card(answer_card(kb, entry)) in out
+    assert kb.source.footer_text() in out
+
+
+def test_chit_chat_gets_no_answer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matcher = Matcher(load_knowledge())
+    chat = [
+        "see you at the meeting tomorrow",
+        "good morning everyone",
+        "the coffee machine is broken",
+    ]
+    silent = [t for t in chat if matcher.match(t).outcome is Outcome.SILENT]
+    assert silent, "the matcher answers every chit-chat line"
+    status, out = run(monkeypatch, capsys, silent[0].encode() + b"\n")
+    assert status == 0
+    assert out == NO_ANSWER + "\n\n"
+
+
+def test_reply_text_suggests_in_middle_band() -> None:
+    kb = load_knowledge()
+    matcher = Matcher(kb)
+    for text in (
+        "twitter for my career maybe",
+        "conference stuff",
+        "patients and twitter",
+        "hashtags",
+    ):
+        decision = matcher.match(text)
+        if decision.outcome is Outcome.SUGGEST:
+            reply = reply_text(kb, matcher, text)
+            assert reply.startswith("Did you mean:\n1. ")
+            return
+    pytest.skip("no middle-band phrase found for the current matcher")
+
+
+def test_quit_stops_before_later_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = run(monkeypatch, capsys, b":objections\n:q\ni'm too busy\n")
+    assert status == 0
+    assert "Objections I can answer" in out
+    assert "Ten minutes" not in out
+    assert "== I'm too busy" not in out
+
+
+def test_eof_and_blank_lines_exit_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = run(monkeypatch, capsys, b"\n   \n")
+    assert (status, out) == (0, "")
+
+
+def test_ctrl_c_exits_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(prompt: str = "") -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", interrupted)
+    assert console_command(kb_dir=None, intro="hello") == 0
+    assert capsys.readouterr().out.startswith("hello\n")
+
+
+def test_benefits_and_reload_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = load_knowledge()
+    status, out = run(monkeypatch, capsys, b":benefits\n:reload\n")
+    assert status == 0
+    for n, benefit in enumerate(kb.benefits, start=1):
+        assert f"{n}. {benefit.title}:" in out
+    assert f"reloaded: {len(kb.objections)} objections, {len(kb.benefits)} benefits" in out
