@@ -62,6 +62,7 @@ class Matcher:
         self._synonyms = SynonymMap(kb.synonyms)
         self._entries: tuple[Entry, ...] = kb.entries
         self._typo_cache: dict[str, str] = {}
+        self._stem_cache: dict[str, str] = {}
 
         phrases: list[tuple[int, list[str]]] = []
         for index, entry in enumerate(self._entries):
@@ -117,6 +118,11 @@ class Matcher:
             triggers.append(_Trigger(entry_index, text, content, weight))
         self._triggers = tuple(triggers)
         self._index = {w: tuple(ids) for w, ids in index_map.items()}
+        # Postings with each trigger's share of coverage: summing them is the coverage.
+        self._shares = {
+            w: tuple((t, self._idf[w] / triggers[t].weight) for t in ids)
+            for w, ids in index_map.items()
+        }
         log.debug(
             "matcher ready: %d entries, %d triggers, %d words",
             len(self._entries),
@@ -130,11 +136,11 @@ class Matcher:
 
     def _correct(self, word: str) -> str:
         """``word``, or the vocabulary word it is a likely typo of."""
-        if word in self._vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS:
-            return word
         cached = self._typo_cache.get(word)
         if cached is not None:
             return cached
+        if word in self._vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS:
+            return word
         fixed = word
         single = "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
         if single in self._vocab or single in STOPWORDS:
@@ -155,11 +161,21 @@ class Matcher:
 
     def _prepare(self, text: str) -> tuple[str, list[str]]:
         """Normalised stemmed string and content words of a message."""
-        raw = tokenize(text)
-        words = self._synonyms.apply([self._correct(w) for w in raw])
-        stems = [stem(w) for w in words]
-        content = list(dict.fromkeys(stem(w) for w in words if w not in STOPWORDS))
-        return " ".join(stems), content
+        correct = self._correct
+        words = self._synonyms.apply([correct(w) for w in tokenize(text)])
+        cache = self._stem_cache
+        stems: list[str] = []
+        content: dict[str, None] = {}
+        for word in words:
+            stemmed = cache.get(word)
+            if stemmed is None:
+                stemmed = stem(word)
+                if len(cache) < 50_000:
+                    cache[word] = stemmed
+            stems.append(stemmed)
+            if word not in STOPWORDS:
+                content[stemmed] = None
+        return " ".join(stems), list(content)
 
     def _score_entries(self, text: str) -> tuple[dict[int, float], list[str]]:
         norm, content = self._prepare(text)
@@ -174,26 +190,31 @@ class Matcher:
         # Candidate generation from the postings of the message's rarer words. A word used by
         # very many triggers has a tiny IDF: it still counts in coverage, but alone it cannot
         # make a confident match, so it does not generate candidates.
-        matched: dict[int, float] = defaultdict(float)
+        matched: dict[int, float] = {}
+        get = matched.get
+        skipped = False
+        shares = self._shares
         for word in known:
-            postings = index[word]
+            postings = shares[word]
             if len(postings) > _MAX_POSTINGS:
+                skipped = True
                 break  # sorted by postings: every later word is at least as common
-            weight = idf[word]
-            for trig in postings:
-                matched[trig] += weight
+            for trig, share in postings:
+                matched[trig] = get(trig, 0.0) + share
         if not matched:
             return scores, content
         triggers = self._triggers
-        words = frozenset(known)
-        shortlist = heapq.nsmallest(
-            _RESCORE * 4, matched, key=lambda t: (-matched[t] / triggers[t].weight, t)
-        )
-        coverage = {
-            t: sum(idf[w] for w in triggers[t].content & words) / triggers[t].weight
-            for t in shortlist
-        }
-        best_ids = sorted(coverage, key=lambda t: (-coverage[t], t))[:_RESCORE]
+        if skipped:
+            # The common words did not generate candidates, but they count in coverage.
+            words = frozenset(known)
+            shortlist = heapq.nsmallest(_RESCORE * 4, matched, key=lambda t: (-matched[t], t))
+            coverage = {
+                t: sum(idf[w] for w in triggers[t].content & words) / triggers[t].weight
+                for t in shortlist
+            }
+        else:
+            coverage = matched
+        best_ids = heapq.nsmallest(_RESCORE, coverage, key=lambda t: (-coverage[t], t))
 
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
         msg_total = sum(msg_weights.values())
