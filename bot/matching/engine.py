@@ -29,7 +29,7 @@ from bot.matching.types import Candidate, Decision, Outcome, Thresholds
 
 log = logging.getLogger(__name__)
 
-_RESCORE = 12
+_RESCORE = 5
 """How many triggers (by coverage) are re-scored with rapidfuzz."""
 _MAX_POSTINGS = 1000
 """Words with more postings than this do not generate candidates (they still score)."""
