@@ -40,6 +40,22 @@ _UNKNOWN_WEIGHT = 0.67
 """Weight of a message word the knowledge base never uses, in units of the highest IDF."""
 _CLEAR_LEAD_EVIDENCE = 2
 """Content words of the message the best entry must use to answer on a clear lead."""
+_POLARITY_PENALTY = 0.8
+"""Score factor for a trigger that is negated ("no followers", "not enough time") when the
+message has no negation at all ("I followed everyone"): same words, opposite sense."""
+_NEGATIONS = frozenset(
+    {"not", "no", "never", "nothing", "nobody", "none", "noone", "cannot", "without"}
+    | {"hardly", "barely", "zero", "few", "nor"}
+)
+"""Words that turn a statement into a complaint; triggers using them need one in the message."""
+_QUESTION_STARTS = frozenset(
+    {"what", "why", "how", "who", "where", "when", "which", "is", "are", "am", "any"}
+    | {"can", "could", "would", "will", "should", "does", "do", "did"}
+)
+_REQUEST_WORDS = frozenset(
+    {"help", "helps", "helpful", "benefit", "benefits", "advantage", "useful", "good"}
+)
+"""A benefit answers a question or a request about it, never a statement of news."""
 _W_COVERAGE = 0.4
 _W_FOCUS = 0.4
 _W_PHRASE = 0.2
@@ -51,6 +67,7 @@ class _Trigger:
     text: str  # normalised, stemmed, space-joined
     content: frozenset[str]
     weight: float  # sum of the content words' IDF
+    negated: bool  # uses a negation: only fully matches a message with one
 
 
 class Matcher:
@@ -115,7 +132,8 @@ class Matcher:
             weight = max(sum(self._idf[w] for w in content), min_weight)
             for word in content:
                 index_map[word].append(len(triggers))
-            triggers.append(_Trigger(entry_index, text, content, weight))
+            negated = not _NEGATIONS.isdisjoint(words)
+            triggers.append(_Trigger(entry_index, text, content, weight, negated))
         self._triggers = tuple(triggers)
         self._index = {w: tuple(ids) for w, ids in index_map.items()}
         # Postings with each trigger's share of coverage: summing them is the coverage.
@@ -216,6 +234,7 @@ class Matcher:
             coverage = matched
         best_ids = heapq.nsmallest(_RESCORE, coverage, key=lambda t: (-coverage[t], t))
 
+        negated = not _NEGATIONS.isdisjoint(norm.split())
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
         msg_total = sum(msg_weights.values())
         focus_cache: dict[int, float] = {}
@@ -232,6 +251,8 @@ class Matcher:
             score = 100.0 * (
                 _W_COVERAGE * coverage[t] + _W_FOCUS * focus + _W_PHRASE * max(phrase, partial)
             )
+            if trigger.negated and not negated:
+                score *= _POLARITY_PENALTY
             if score > scores.get(entry, -1.0):
                 scores[entry] = score
         return scores, content
@@ -264,6 +285,8 @@ class Matcher:
         if not ranked or ranked[0].score < limits.suggest:
             return Decision(text, Outcome.SILENT)
         best = ranked[0]
+        if best.kind == EntryKind.BENEFIT and not _asks(text):
+            return self._suggest(text, ranked)
         lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
         if best.score >= limits.answer and lead >= limits.margin:
             return Decision(text, Outcome.ANSWER, answer=best)
@@ -275,5 +298,19 @@ class Matcher:
             # A clear lead: well ahead of every other entry, on at least two of the
             # message's own topic words (one shared word is what chit-chat looks like).
             return Decision(text, Outcome.ANSWER, answer=best)
+        return self._suggest(text, ranked)
+
+    def _suggest(self, text: str, ranked: list[Candidate]) -> Decision:
+        limits = self.thresholds
         suggestions = tuple(c for c in ranked if c.score >= limits.suggest)
         return Decision(text, Outcome.SUGGEST, suggestions=suggestions[: limits.max_suggestions])
+
+
+def _asks(text: str) -> bool:
+    """Whether a message reads as a question or a request (what a benefit answers)."""
+    if "?" in text:
+        return True
+    words = tokenize(text)
+    if not words:
+        return False
+    return words[0] in _QUESTION_STARTS or not _REQUEST_WORDS.isdisjoint(words)

@@ -26,7 +26,7 @@ class Thresholds:
     margin: float = 8.0
     clear_lead_answer: float = 62.0
     """A lower score still answers when it leads the runner-up by ``clear_lead_margin``."""
-    clear_lead_margin: float = 12.0
+    clear_lead_margin: float = 10.0
     max_suggestions: int = 3
 
 

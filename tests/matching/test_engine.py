@@ -34,7 +34,7 @@ def test_answers(matcher: Matcher, text: str, entry_id: str) -> None:
 
 
 def test_answer_kind_and_json(matcher: Matcher) -> None:
-    decision = matcher.match("keep up with new papers")
+    decision = matcher.match("how do I keep up with new papers?")
     assert decision.answer is not None
     assert decision.answer.kind is EntryKind.BENEFIT
     data = decision.to_json()
@@ -135,3 +135,43 @@ def test_empty_kb_is_silent() -> None:
     kb = tiny_kb()
     empty = KnowledgeBase(objections=(), benefits=(), source=kb.source)
     assert Matcher(empty).match("I'm too busy").outcome is Outcome.SILENT
+
+
+def test_benefit_statement_is_not_answered(matcher: Matcher) -> None:
+    """News about research is chit-chat; a question about it is answered."""
+    statement = matcher.match("our journal club follows new studies on research")
+    assert statement.outcome is not Outcome.ANSWER
+    question = matcher.match("can twitter help me follow new studies?")
+    assert question.answer is not None
+    assert question.answer.id == "research-updates"
+
+
+def test_negated_trigger_needs_a_negation() -> None:
+    """ "Nobody follows me" is a complaint; "I followed everyone" is not."""
+    from bot.kb.model import KnowledgeBase, Objection, Source
+
+    kb = KnowledgeBase(
+        objections=(
+            Objection(
+                id="no-audience",
+                title="Nobody will follow me.",
+                answer="Followers come from conversations.",
+                triggers=("nobody will follow me", "no followers"),
+            ),
+            Objection(
+                id="too-busy",
+                title="I'm too busy.",
+                answer="Ten minutes.",
+                triggers=("i'm too busy",),
+            ),
+        ),
+        benefits=(),
+        source=Source(name="Test", title="Test", date="2015-04-15"),
+    )
+    matcher = Matcher(kb)
+    negated = matcher.rank("nobody would follow me")
+    plain = matcher.rank("I follow everyone")
+    assert negated[0].id == "no-audience"
+    assert not plain or plain[0].score < negated[0].score
+    assert matcher.match("nobody would follow me").outcome is Outcome.ANSWER
+    assert matcher.match("I follow everyone").outcome is not Outcome.ANSWER
