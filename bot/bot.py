@@ -31,7 +31,14 @@ GUILD_SETTINGS_TTL: Final = 60.0
 
 
 class CommandSyncForbidden(Exception):
-    """Discord refused the command sync (403 / 50001): the bot lacks ``applications.commands``."""
+    """Discord refused the command sync (403 / 50001): the bot lacks ``applications.commands``.
+
+    ``application_id`` (known after login) lets the runner print the exact re-invite URL.
+    """
+
+    def __init__(self, message: str, *, application_id: int | None = None) -> None:
+        super().__init__(message)
+        self.application_id = application_id
 
 
 def intents() -> discord.Intents:
@@ -181,7 +188,7 @@ class WhyTwitterBot(commands.AutoShardedBot):
         try:
             synced = await self.tree.sync(guild=guild)
         except discord.Forbidden as exc:
-            raise CommandSyncForbidden(str(exc)) from exc
+            raise CommandSyncForbidden(str(exc), application_id=self.application_id) from exc
         await self.storage.set_meta(TREE_HASH_KEY, digest)
         log.info(
             "synced %d application commands %s",

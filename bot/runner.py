@@ -139,11 +139,11 @@ def _explain(exc: BaseException, settings: Settings) -> str | None:
     if isinstance(exc, discord.PrivilegedIntentsRequired):
         return INTENT_MISSING
     if isinstance(exc, CommandSyncForbidden):
-        client_id = _client_id(settings)
-        url = invite_url(client_id) if client_id else "python -m bot invite"
+        client_id = exc.application_id or _client_id(settings)
+        where = f": {invite_url(client_id)}" if client_id else " (python -m bot invite prints it)"
         return (
             "Discord refused to register the slash commands: re-invite the bot with the "
-            f"applications.commands scope: {url}"
+            f"applications.commands scope using its invite URL{where}"
         )
     if isinstance(exc, StorageError):
         return f"storage error: {exc}"

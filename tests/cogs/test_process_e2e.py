@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import INTENT_MISSING, TOKEN_REJECTED
-from tests.fakediscord import FakeDiscord
+from bot.runner import INTENT_MISSING, TOKEN_REJECTED, required_permissions
+from tests.fakediscord import FakeDiscord, User
 
 pytestmark = pytest.mark.e2e
 
@@ -78,16 +78,21 @@ async def finish(proc: asyncio.subprocess.Process, timeout: float = 30.0) -> Exi
 async def test_sigterm_closes_cleanly_with_exit_0(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
-    guild = fake_discord.add_guild()
-    fake_discord.add_channel(guild)
-    proc = await start_bot(bot_env(fake_discord, tmp_path), tmp_path)
+    guild = fake_discord.add_guild(bot_permissions=required_permissions().value)
+    channel = fake_discord.add_channel(guild)
+    alice = User.human("alice")
+    fake_discord.add_member(guild, alice)
+    env = bot_env(fake_discord, tmp_path, ANSWER_CHANNEL_IDS=str(channel))
+    proc = await start_bot(env, tmp_path)
     try:
         await fake_discord.wait_until(
             lambda: fake_discord.identify_payloads, timeout=30, what="IDENTIFY"
         )
-        # READY was sent right after IDENTIFY; the sync happened in setup_hook before it.
-        assert fake_discord.command_syncs == 1
-        await fake_discord.wait_until(lambda: fake_discord.heartbeats >= 1, timeout=30)
+        assert fake_discord.command_syncs == 1  # in setup_hook, before the gateway
+        # Fully up: it answers an objection in its answer channel.
+        await fake_discord.send_message(channel, alice, "I'm way too busy for twitter")
+        reply = await fake_discord.wait_for_bot_message(channel, timeout=30)
+        assert reply["embeds"]
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -121,3 +126,22 @@ async def test_missing_message_content_intent_exits_1_with_one_sentence(
     assert exited.stderr.strip().splitlines()[-1] == INTENT_MISSING
     assert "Traceback" not in exited.stderr
     assert fake_discord.connections == 1  # no reconnect loop
+
+
+async def test_missing_commands_scope_exits_1_with_one_sentence(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # Discord answers 403 Missing Access when the bot lacks the applications.commands scope.
+    fake_discord.fail_next(
+        "PUT",
+        r"^/applications/\d+/commands$",
+        403,
+        times=None,
+        body={"message": "Missing Access", "code": 50001},
+    )
+    exited = await finish(await start_bot(bot_env(fake_discord, tmp_path), tmp_path))
+    assert exited.code == 1
+    last = exited.stderr.strip().splitlines()[-1]
+    assert "applications.commands" in last
+    assert f"client_id={fake_discord.application_id}" in last
+    assert "Traceback" not in exited.stderr
