@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import re
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
 import discord
@@ -33,9 +34,17 @@ MENTION_HINT: Final = (
 MAX_QUESTION: Final = 1000
 
 
-def mention_pattern(user_id: int) -> re.Pattern[str]:
-    """Matches ``<@id>`` / ``<@!id>`` mentions of the bot."""
-    return re.compile(rf"<@!?{user_id}>")
+def mention_pattern(user_id: int, role_ids: Iterable[int] = ()) -> re.Pattern[str]:
+    """Matches ``<@id>`` / ``<@!id>`` mentions of the bot, and ``<@&role>`` of its own
+    (managed) roles: Discord's @-autocomplete often offers the bot's role instead of the bot."""
+    alternatives = [rf"@!?{user_id}", *(rf"@&{role_id}" for role_id in role_ids)]
+    return re.compile(rf"<(?:{'|'.join(alternatives)})>")
+
+
+def own_role_ids(message: discord.Message) -> list[int]:
+    """The ids of the bot's managed (integration) roles in the message's guild."""
+    me = message.guild.me if message.guild else None
+    return [role.id for role in me.roles if role.managed] if me is not None else []
 
 
 def needed_permissions(channel: discord.abc.Messageable) -> tuple[str, ...]:
@@ -86,7 +95,7 @@ class Answers(commands.Cog):
         me = self.bot.user
         if me is None or message.author.id == me.id:
             return
-        pattern = mention_pattern(me.id)
+        pattern = mention_pattern(me.id, own_role_ids(message))
         is_dm = message.guild is None
         mentioned = bool(pattern.search(message.content))
         if is_dm or mentioned:
@@ -121,7 +130,7 @@ class Answers(commands.Cog):
         facts = dataclasses.replace(facts, in_answer_channel=True)
         if not should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns):
             return
-        decision = self.bot.knowledge.matcher.match(message.content)
+        decision = self.bot.knowledge.matcher.match(message.content[:MAX_QUESTION])
         if decision.outcome is not Outcome.ANSWER or decision.answer is None:
             return
         entry_id = decision.answer.id

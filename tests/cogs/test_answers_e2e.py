@@ -544,3 +544,23 @@ async def test_dismiss_only_by_the_answered_member_or_a_moderator(
         answer = await reply_to(fake, asked)
         await fake.click_button(answer, custom_ids(answer)[2], w.mod)
         await fake.wait_until(lambda: int(answer["id"]) in fake.deleted_messages, 10)
+
+
+async def test_mentioning_the_bots_own_role_counts_as_a_mention(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    async with bot_env.run() as bot:
+        guild = bot.get_guild(bot_world.guild)
+        assert guild is not None
+        assert guild.me is not None
+        [own_role] = [r for r in guild.me.roles if r.managed]
+        other_role = fake_discord.add_role(bot_world.guild, "residents")
+        ignored = await fake_discord.send_message(
+            bot_world.general, bot_world.alice, f"<@&{other_role}> {BUSY}"
+        )
+        asked = await fake_discord.send_message(
+            bot_world.general, bot_world.alice, f"<@&{own_role.id}> {BUSY}"
+        )
+        reply = await reply_to(fake_discord, asked)
+        assert reply["embeds"][0]["title"] == title_of(bot, "too-busy")
+        assert replies_to(fake_discord, ignored) == []
