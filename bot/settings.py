@@ -209,6 +209,13 @@ def _parse(env: Mapping[str, str]) -> Settings:
         _convert(env, "MATCH_MARGIN", _score, "a score margin between 0 and 100"),
         _DEFAULTS.margin,
     )
+    clear_lead_answer = opt(
+        _convert(env, "MATCH_CLEAR_LEAD_THRESHOLD", _score, score), _DEFAULTS.clear_lead_answer
+    )
+    clear_lead_margin = opt(
+        _convert(env, "MATCH_CLEAR_LEAD_MARGIN", _score, "a score margin between 0 and 100"),
+        _DEFAULTS.clear_lead_margin,
+    )
     if suggest > answer:
         raise SettingsError(
             f"MATCH_SUGGEST_THRESHOLD={suggest:g} is invalid: expected a score no higher "
@@ -263,6 +270,8 @@ def _parse(env: Mapping[str, str]) -> Settings:
             answer=answer,
             suggest=suggest,
             margin=margin,
+            clear_lead_answer=clear_lead_answer,
+            clear_lead_margin=clear_lead_margin,
             max_suggestions=_DEFAULTS.max_suggestions,
         ),
         moderator_role_ids=opt(

@@ -46,6 +46,8 @@ def test_every_variable(tmp_path: Path) -> None:
             "MATCH_ANSWER_THRESHOLD": "80",
             "MATCH_SUGGEST_THRESHOLD": "60",
             "MATCH_MARGIN": "5",
+            "MATCH_CLEAR_LEAD_THRESHOLD": "65",
+            "MATCH_CLEAR_LEAD_MARGIN": "15",
             "MODERATOR_ROLE_IDS": "7,8",
             "MOD_LOG_CHANNEL_ID": "9",
             "UNANSWERED_RETENTION_DAYS": "30",
@@ -66,7 +68,9 @@ def test_every_variable(tmp_path: Path) -> None:
     assert s.channel_cooldown_minutes == 0.5
     assert s.member_cooldown_minutes == 0
     assert s.min_message_length == 4
-    assert s.thresholds == Thresholds(answer=80, suggest=60, margin=5)
+    assert s.thresholds == Thresholds(
+        answer=80, suggest=60, margin=5, clear_lead_answer=65, clear_lead_margin=15
+    )
     assert s.moderator_role_ids == {7, 8}
     assert s.mod_log_channel_id == 9
     assert s.unanswered_retention_days == 30
@@ -109,6 +113,8 @@ def test_token_never_shown() -> None:
         ("MATCH_ANSWER_THRESHOLD", "101", "between 0 and 100"),
         ("MATCH_SUGGEST_THRESHOLD", "x", "between 0 and 100"),
         ("MATCH_MARGIN", "-2", "between 0 and 100"),
+        ("MATCH_CLEAR_LEAD_THRESHOLD", "150", "between 0 and 100"),
+        ("MATCH_CLEAR_LEAD_MARGIN", "x", "between 0 and 100"),
         ("UNANSWERED_RETENTION_DAYS", "0", "days"),
         ("DISCORD_API_BASE", "ftp://proxy", "http(s) URL"),
         ("DISCORD_API_BASE", "localhost:8080", "http(s) URL"),
