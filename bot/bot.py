@@ -25,7 +25,7 @@ __all__ = ["EXTENSIONS", "CommandSyncForbidden", "WhyTwitterBot", "WhyTwitterTre
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: Final = ("bot.cogs.answers", "bot.cogs.catalog")
+EXTENSIONS: Final = ("bot.cogs.answers", "bot.cogs.catalog", "bot.cogs.moderation")
 TREE_HASH_KEY: Final = "command_tree_hash"
 GUILD_SETTINGS_TTL: Final = 60.0
 
