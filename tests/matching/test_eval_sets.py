@@ -70,3 +70,14 @@ def test_every_bundled_example_answers_its_own_entry() -> None:
         or decision.answer.id != entry.id
     ]
     assert not misses, "\n".join(misses)
+
+
+PROBES_SET = Path(__file__).parent / "probes.yaml"
+
+
+def test_direct_probes() -> None:
+    """Short, direct phrasings of every entry (a regression set, tuned on)."""
+    result = _result(PROBES_SET)
+    assert result.right_rate >= 0.92, _report(result)
+    assert result.wrong_rate <= 0.02, _report(result)
+    assert result.silence_rate == 1.0, _report(result)
