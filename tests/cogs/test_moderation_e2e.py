@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -543,3 +545,57 @@ async def test_settings_persist_across_restart(mods: Mods) -> None:
         assert await bot.is_answer_channel(m.world.guild, extra)
         assert "no longer" in await settings_cmd("remove", {"channel": str(extra)}, "channels")
         assert not await bot.is_answer_channel(m.world.guild, extra)
+
+
+async def test_download_zips_many_files(mods: Mods) -> None:
+    m = mods
+    for i in range(10):
+        (m.kb_dir / f"extra-{i}.yaml").write_bytes(b"# nothing here yet\n")
+    async with m.run():
+        message = await reply(await kb(m, "download", m.admin))
+        assert [a["filename"] for a in message["attachments"]] == ["knowledge.zip"]
+        blob = m.fake.attachments[int(message["attachments"][0]["id"])][1]
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            assert {n: archive.read(n) for n in archive.namelist()} == kb_bytes(m)
+
+
+async def test_long_check_report_is_attached(mods: Mods) -> None:
+    m = mods
+    entries = "".join(
+        f"  - id: broken-{i}\n"
+        f'    title: "Broken {i}"\n'
+        f"    answer: |\n      Text {i}.\n"
+        f"    benefits: [no-such-benefit-{i}]\n"
+        for i in range(60)
+    )
+    async with m.run():
+        (m.kb_dir / "broken.yaml").write_text("objections:\n" + entries)
+        message = await reply(await kb(m, "check", m.admin))
+        assert "❌" in message["content"]
+        assert len(message["content"]) <= 2000
+        [attachment] = message["attachments"]
+        assert attachment["filename"] == "kb-check.txt"
+        report = m.fake.attachments[int(attachment["id"])][1].decode()
+        assert "broken.yaml:" in report
+        assert "no-such-benefit-59" in report
+        assert report.strip().splitlines()[-1].startswith("check failed")
+
+
+async def test_upload_of_a_new_file_adds_entries(mods: Mods) -> None:
+    m = mods
+    extra = (
+        b"objections:\n"
+        b"  - id: too-old\n"
+        b'    title: "I am too old for Twitter."\n'
+        b'    triggers: ["i am too old for twitter", "too old for social media"]\n'
+        b"    answer: |\n"
+        b"      Plenty of senior physicians lead the conversation there.\n"
+        b"    benefits: [research-updates]\n"
+    )
+    async with m.run() as bot:
+        preview = await preview_and(m, m.rolemod, extra, name="more-objections.yaml")
+        assert "1 added" in text_of(preview)
+        done = await press(m, preview, "Apply", m.rolemod)
+        assert "Applied" in text_of((await done.wait_followups())[0])
+        assert bot.knowledge.kb.get("too-old") is not None
+    assert (m.kb_dir / "more-objections.yaml").read_bytes() == extra
