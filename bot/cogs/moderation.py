@@ -490,7 +490,9 @@ class Moderation(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         files = await asyncio.to_thread(store.snapshot, self.directory)
         if not files:
-            await interaction.followup.send("The knowledge directory has no YAML files.")
+            await interaction.followup.send(
+                "The knowledge directory has no YAML files.", ephemeral=True
+            )
             return
         limit = getattr(interaction, "filesize_limit", 8 * 1024 * 1024)
         total = sum(len(d) for d in files.values())
