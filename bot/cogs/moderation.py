@@ -324,34 +324,18 @@ class Moderation(commands.Cog):
         self._attributions: dict[str, str] = {}
         self._last_failure: tuple[Problem, ...] | None = None
         self._apply_lock = asyncio.Lock()
-        self._watch_stop = asyncio.Event()
-        self._watch_task: asyncio.Task[None] | None = None
         self.preview_timeout = PREVIEW_TIMEOUT
 
     # ------------------------------------------------------------------ lifecycle
 
     async def cog_load(self) -> None:
+        # The bot runs the watcher; the cog only announces what each reload did.
         self.bot.knowledge.add_listener(self.on_reload)
-        # The bot runs the watcher itself unless it has no notion of one.
-        if not hasattr(self.bot, "_watch"):
-            self._watch_task = asyncio.create_task(
-                self.bot.knowledge.watch(stop=self._watch_stop), name="kb-watch-moderation"
-            )
         self.purge_old_rows.start()
 
     async def cog_unload(self) -> None:
         self.bot.knowledge.remove_listener(self.on_reload)
         self.purge_old_rows.cancel()
-        self._watch_stop.set()
-        task, self._watch_task = self._watch_task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                log.exception("the knowledge-base watcher failed while stopping")
 
     @tasks.loop(hours=24)
     async def purge_old_rows(self) -> None:
