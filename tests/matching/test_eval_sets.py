@@ -15,6 +15,7 @@ from bot.matching.types import Outcome
 DEV_SET = Path(__file__).parents[2].parent / "shared/eval/dev.yaml"
 HELDOUT_SET = Path(__file__).parent / "heldout.yaml"
 HELDOUT2_SET = Path(__file__).parent / "heldout2.yaml"
+HELDOUT3_SET = Path(__file__).parent / "heldout3.yaml"
 
 
 @cache
@@ -46,14 +47,30 @@ def test_heldout_right_decisions() -> None:
     assert result.right_rate >= 0.92, _report(result)
 
 
+def test_heldout2_precision() -> None:
+    result = _result(HELDOUT2_SET)
+    assert result.wrong_rate <= 0.02, _report(result)
+    assert result.silence_rate >= 0.96, _report(result)
+
+
 @pytest.mark.xfail(
     reason="second held-out set (its misses were looked at once, when the negation and "
-    "benefit-question rules were added): 76.4 % right, 1.4 % wrong answers, 98 % chit-chat "
-    "silence; right decisions below the 92 % bar (mostly silence on indirect phrasings)",
+    "benefit-question rules were added): 76.4 % right; below the 92 % bar (mostly silence "
+    "or suggestions on indirect phrasings)",
     strict=False,
 )
-def test_heldout2_quality() -> None:
-    result = _result(HELDOUT2_SET)
+def test_heldout2_right_decisions() -> None:
+    assert _result(HELDOUT2_SET).right_rate >= 0.92, _report(_result(HELDOUT2_SET))
+
+
+@pytest.mark.xfail(
+    reason="blind third held-out set (written without seeing the knowledge base; only its "
+    "aggregate figures were looked at): 83.7 % right, 2.1 % wrong answers, 95 % chit-chat "
+    "silence; below the 92 % / 2 % / 96 % bar",
+    strict=False,
+)
+def test_heldout3_blind_quality() -> None:
+    result = _result(HELDOUT3_SET)
     assert result.right_rate >= 0.92, _report(result)
     assert result.wrong_rate <= 0.02, _report(result)
     assert result.silence_rate >= 0.96, _report(result)
