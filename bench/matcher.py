@@ -21,6 +21,9 @@ from bot.matching.types import Outcome
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.yaml"
 HELDOUT_SET = ROOT / "tests" / "matching" / "heldout.yaml"
+HELDOUT2_SET = ROOT / "tests" / "matching" / "heldout2.yaml"
+HELDOUT3_SET = ROOT / "tests" / "matching" / "heldout3.yaml"
+PROBES_SET = ROOT / "tests" / "matching" / "probes.yaml"
 
 
 @dataclass
@@ -151,7 +154,13 @@ def run() -> dict[str, Any]:
     results["matcher_build_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
 
     texts: list[str] = []
-    for name, path in (("dev", DEV_SET), ("heldout", HELDOUT_SET)):
+    for name, path in (
+        ("dev", DEV_SET),
+        ("heldout", HELDOUT_SET),
+        ("heldout2", HELDOUT2_SET),
+        ("heldout3_blind", HELDOUT3_SET),
+        ("probes", PROBES_SET),
+    ):
         if path.exists():
             pairs = load_labelled(path)
             texts.extend(t for t, _ in pairs)
