@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 EXTENSIONS: Final = ("bot.cogs.answers", "bot.cogs.catalog", "bot.cogs.moderation")
 TREE_HASH_KEY: Final = "command_tree_hash"
 GUILD_SETTINGS_TTL: Final = 60.0
+DRAIN_TIMEOUT: Final = 5.0
+"""Seconds ``close()`` waits for event handlers still running before closing the storage."""
+_HANDLER_TASK_PREFIXES: Final = ("discord.py: ", "CommandTree-invoker", "discord-ui-")
+"""Names discord.py gives the tasks that run event, command and component handlers."""
 
 
 class CommandSyncForbidden(Exception):
@@ -258,6 +262,7 @@ class WhyTwitterBot(commands.AutoShardedBot):
                 log.exception("the knowledge-base watcher failed while stopping")
         try:
             await super().close()
+            await _drain_handlers(DRAIN_TIMEOUT)
         finally:
             storage, self._storage = self._storage, None
             if storage is not None:
@@ -265,3 +270,20 @@ class WhyTwitterBot(commands.AutoShardedBot):
                     await storage.close()
                 except Exception:
                     log.exception("closing the storage failed")
+
+
+async def _drain_handlers(seconds: float) -> None:
+    """Let handlers already running finish (e.g. recording an answer) before storage closes."""
+    current = asyncio.current_task()
+    pending = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and not task.done()
+        and task.get_name().startswith(_HANDLER_TASK_PREFIXES)
+    ]
+    if not pending:
+        return
+    _done, still = await asyncio.wait(pending, timeout=seconds)
+    if still:
+        log.warning("closing with %d handler(s) still running after %.0f s", len(still), seconds)
