@@ -38,6 +38,8 @@ _MIN_TRIGGER_WEIGHT = 1.0
 trigger whose only content word is shared by several entries is never fully covered."""
 _UNKNOWN_WEIGHT = 0.67
 """Weight of a message word the knowledge base never uses, in units of the highest IDF."""
+_RANK_EXTRA = 3
+"""Extra candidates ranked so that a few can be set aside (benefits, for a statement)."""
 _CLEAR_LEAD_EVIDENCE = 2
 """Content words of the message the best entry must use to answer on a clear lead."""
 _POLARITY_PENALTY = 0.8
@@ -48,6 +50,8 @@ _NEGATIONS = frozenset(
     | {"hardly", "barely", "zero", "few", "nor"}
 )
 """Words that turn a statement into a complaint; triggers using them need one in the message."""
+_RHETORICAL = ("who would", "who will", "who is going to", "who care", "who want", "who read")
+"""Rhetorical questions that say "nobody": "who would read it" is "nobody would read it"."""
 _QUESTION_STARTS = frozenset(
     {"what", "why", "how", "who", "where", "when", "which", "is", "are", "am", "any"}
     | {"can", "could", "would", "will", "should", "does", "do", "did"}
@@ -234,7 +238,7 @@ class Matcher:
             coverage = matched
         best_ids = heapq.nsmallest(_RESCORE, coverage, key=lambda t: (-coverage[t], t))
 
-        negated = not _NEGATIONS.isdisjoint(norm.split())
+        negated = not _NEGATIONS.isdisjoint(norm.split()) or any(r in norm for r in _RHETORICAL)
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
         msg_total = sum(msg_weights.values())
         focus_cache: dict[int, float] = {}
@@ -273,6 +277,13 @@ class Matcher:
             evidence = sum(1 for w in content if w in vocab)
         return [self._candidate(e, scores[e]) for e in order], evidence
 
+    def _evidence(self, text: str, entry_id: str) -> int:
+        """How many of the message's content words the entry ``entry_id`` uses."""
+        _, content = self._prepare(text)
+        index = next(i for i, e in enumerate(self._entries) if e.id == entry_id)
+        vocab = self._entry_vocab[index]
+        return sum(1 for w in content if w in vocab)
+
     def _candidate(self, entry_index: int, score: float) -> Candidate:
         entry = self._entries[entry_index]
         kind = EntryKind.OBJECTION if entry.kind == EntryKind.OBJECTION else EntryKind.BENEFIT
@@ -281,17 +292,25 @@ class Matcher:
     def match(self, text: str) -> Decision:
         """ANSWER, SUGGEST or SILENT for one message."""
         limits = self.thresholds
-        ranked, evidence = self._rank(text, limit=max(limits.max_suggestions, 2))
+        ranked, evidence = self._rank(text, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
         if not ranked or ranked[0].score < limits.suggest:
             return Decision(text, Outcome.SILENT)
+        if not _asks(text):
+            # A statement is never answered with a benefit, so a benefit is no rival either:
+            # "I'm shy" is the introvert objection even if "introverts can network" scores close.
+            objections = [c for c in ranked if c.kind == EntryKind.OBJECTION]
+            if not objections or objections[0].id != ranked[0].id:
+                if not objections or objections[0].score < limits.suggest:
+                    return self._suggest(text, ranked[: limits.max_suggestions])
+                evidence = self._evidence(text, objections[0].id)
+            ranked = objections
         best = ranked[0]
-        if best.kind == EntryKind.BENEFIT and not _asks(text):
-            return self._suggest(text, ranked)
         lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
         if best.score >= limits.answer and lead >= limits.margin:
             return Decision(text, Outcome.ANSWER, answer=best)
         if (
-            best.score >= limits.clear_lead_answer
+            best.kind == EntryKind.OBJECTION
+            and best.score >= limits.clear_lead_answer
             and lead >= limits.clear_lead_margin
             and evidence >= _CLEAR_LEAD_EVIDENCE
         ):

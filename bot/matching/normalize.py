@@ -131,9 +131,13 @@ def tokenize(text: str) -> list[str]:
     return clean(text).split()
 
 
+_STEM_EXCEPTIONS = frozenset({"news", "analysis", "diagnosis", "basis", "lens"})
+"""Words whose final "s" is not a plural ("news" is not "new")."""
+
+
 def stem(word: str) -> str:
     """A light, deterministic suffix stripper so inflections compare equal."""
-    if word.isdigit() or len(word) <= 3:
+    if word.isdigit() or len(word) <= 3 or word in _STEM_EXCEPTIONS:
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
