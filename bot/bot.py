@@ -249,7 +249,7 @@ class WhyTwitterBot(commands.AutoShardedBot):
         """No prefix commands: the cogs' listeners handle messages."""
 
     async def close(self) -> None:
-        """Stop the watcher, close the gateway, then the storage (no event sees it closed)."""
+        """Stop the watcher, let running handlers finish, close the gateway, then the storage."""
         self._stop_watching.set()
         task, self._watch_task = self._watch_task, None
         if task is not None:
@@ -261,8 +261,10 @@ class WhyTwitterBot(commands.AutoShardedBot):
             except Exception:
                 log.exception("the knowledge-base watcher failed while stopping")
         try:
-            await super().close()
+            # Handlers already running finish first: they still need the HTTP session
+            # (their reply) and the storage (recording it), which close() tears down.
             await _drain_handlers(DRAIN_TIMEOUT)
+            await super().close()
         finally:
             storage, self._storage = self._storage, None
             if storage is not None:
