@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
@@ -16,7 +17,7 @@ from discord.ext import commands
 
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
-from bot.gate import MessageFacts, should_answer
+from bot.gate import GateConfig, MessageFacts, should_answer
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
 
@@ -32,6 +33,28 @@ MENTION_HINT: Final = (
     "Tell me what holds you back from Twitter, e.g. `@{name} I'm too busy`, or try `/benefits`."
 )
 MAX_QUESTION: Final = 1000
+SEEN_MESSAGES: Final = 4096
+"""How many recent message ids are remembered to ignore events Discord delivers twice."""
+
+
+class RecentIds:
+    """A bounded set of recently seen ids (oldest forgotten first)."""
+
+    def __init__(self, capacity: int = SEEN_MESSAGES) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, item: int) -> bool:
+        """Remember ``item``; False when it was already there (a duplicate)."""
+        if item in self._ids:
+            return False
+        self._ids[item] = None
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+        return True
 
 
 def mention_pattern(user_id: int, role_ids: Iterable[int] = ()) -> re.Pattern[str]:
@@ -64,6 +87,10 @@ class Answers(commands.Cog):
     def __init__(self, bot: WhyTwitterBot) -> None:
         self.bot = bot
         self._warned_channels: set[int] = set()
+        # A RESUME may replay MESSAGE_CREATE events already handled (Discord re-sends what it
+        # did not see acknowledged): answer each message id once.
+        self._seen = RecentIds()
+        self._in_flight: set[tuple[str, int, str]] = set()
         self.context_menu = app_commands.ContextMenu(
             name="Answer this objection", callback=self.answer_this
         )
@@ -94,6 +121,9 @@ class Answers(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         me = self.bot.user
         if me is None or message.author.id == me.id:
+            return
+        if not self._seen.add(message.id):
+            log.debug("ignoring message %s delivered twice", message.id)
             return
         pattern = mention_pattern(me.id, own_role_ids(message))
         is_dm = message.guild is None
@@ -128,6 +158,9 @@ class Answers(commands.Cog):
         if guild_id is not None:
             config = self.bot.gate_config(await self.bot.guild_settings(guild_id))
         facts = dataclasses.replace(facts, in_answer_channel=True)
+        # Re-read the clock after the awaits above, so answers sent meanwhile are compared
+        # with the time they were sent, not with when this message arrived.
+        now = time.monotonic()
         if not should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns):
             return
         decision = self.bot.knowledge.matcher.match(message.content[:MAX_QUESTION])
@@ -140,6 +173,12 @@ class Answers(commands.Cog):
         if not verdict:
             log.debug("not answering %s in %s: %s", entry_id, message.channel.id, verdict.reason)
             return
+        # The cooldowns start once an answer is sent; until then, a concurrent message of the
+        # same member (or for the same entry in this channel) must not pass the gate too.
+        pending = self._pending_keys(facts, entry_id, config)
+        if pending & self._in_flight:
+            log.debug("not answering %s in %s: answer in flight", entry_id, message.channel.id)
+            return
         kb = self.bot.knowledge.kb
         entry = kb.get(entry_id)
         if entry is None:
@@ -147,10 +186,14 @@ class Answers(commands.Cog):
         if not self._can_send(message.channel):
             return
         embed, view = answer_message(kb, entry, member_id=message.author.id)
-        sent = await self._send(message, embed=embed, view=view)
-        if sent is None:
-            return
-        self.bot.cooldowns.hit(facts, entry_id, now=now, config=config)
+        self._in_flight |= pending
+        try:
+            sent = await self._send(message, embed=embed, view=view)
+            if sent is None:
+                return
+            self.bot.cooldowns.hit(facts, entry_id, now=time.monotonic(), config=config)
+        finally:
+            self._in_flight -= pending
         await self.bot.storage.record_answer(
             guild_id=guild_id,
             channel_id=message.channel.id,
@@ -159,6 +202,18 @@ class Answers(commands.Cog):
             message_id=sent.id,
         )
         log.info("answered %s in channel %s (message %s)", entry_id, message.channel.id, message.id)
+
+    @staticmethod
+    def _pending_keys(
+        facts: MessageFacts, entry_id: str, config: GateConfig
+    ) -> set[tuple[str, int, str]]:
+        """The cooldown keys an answer being sent will set (only cooldowns that are on)."""
+        keys: set[tuple[str, int, str]] = set()
+        if config.channel_cooldown_seconds > 0:
+            keys.add(("c", facts.channel_id, entry_id))
+        if config.member_cooldown_seconds > 0:
+            keys.add(("m", facts.author_id, ""))
+        return keys
 
     async def _answer_directly(self, message: discord.Message, text: str, *, via: str) -> None:
         guild_id = message.guild.id if message.guild else None
