@@ -54,7 +54,7 @@ def test_heldout2_precision() -> None:
 
 
 def test_heldout2_right_decisions() -> None:
-    """Second held-out set (its misses were looked at when tuning): 97.1 % right."""
+    """Second held-out set (its misses were looked at when tuning): 97.9 % right."""
     assert _result(HELDOUT2_SET).right_rate >= 0.92, _report(_result(HELDOUT2_SET))
 
 
