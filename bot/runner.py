@@ -138,6 +138,16 @@ def _explain(exc: BaseException, settings: Settings) -> str | None:
         return TOKEN_REJECTED
     if isinstance(exc, discord.PrivilegedIntentsRequired):
         return INTENT_MISSING
+    if isinstance(exc, discord.ConnectionClosed):
+        # The gateway ended the session for good (discord.py does not reconnect after these).
+        if exc.code == 4004:  # authentication failed: the token was reset or revoked
+            return TOKEN_REJECTED
+        if exc.code == 4014:
+            return INTENT_MISSING
+        return (
+            f"Discord closed the gateway connection with code {exc.code}: check "
+            "SHARD_COUNT/SHARD_IDS and the intents, then start again."
+        )
     if isinstance(exc, CommandSyncForbidden):
         client_id = exc.application_id or _client_id(settings)
         where = f": {invite_url(client_id)}" if client_id else " (python -m bot invite prints it)"
