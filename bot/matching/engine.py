@@ -175,7 +175,7 @@ class Matcher:
                 for w in self._typo_buckets.get((word[0], size), ())
             ]
             best = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)
-            if best is not None:
+            if best is not None and _plausible_typo(word, best[0]):
                 fixed = best[0]
         if len(self._typo_cache) < 50_000:
             self._typo_cache[word] = fixed
@@ -323,6 +323,17 @@ class Matcher:
         limits = self.thresholds
         suggestions = tuple(c for c in ranked if c.score >= limits.suggest)
         return Decision(text, Outcome.SUGGEST, suggestions=suggestions[: limits.max_suggestions])
+
+
+def _plausible_typo(word: str, fix: str) -> bool:
+    """Whether ``fix`` is a believable correction of ``word``.
+
+    In short words one substituted letter usually makes another real word ("link" is not a
+    typo of "line"), so below 6 letters only a dropped, doubled or swapped letter is fixed.
+    """
+    if len(word) >= 6 or len(word) != len(fix):
+        return True
+    return sorted(word) == sorted(fix)  # a transposition
 
 
 def _asks(text: str) -> bool:

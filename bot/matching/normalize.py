@@ -197,6 +197,7 @@ class SynonymMap:
 _STOPWORDS_TEXT = """
     a an the and or but if then so as at by for from in into of on onto to with about over
     is am are was were be been being do does did done have has had having will would shall
+    never
     should can could may might must i me my mine myself you your yours we us our they them
     their he him his she her it its this that these those there here what which who whom
     when where how just also too very really quite so such some any all much many more most
