@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import discord
@@ -123,6 +124,31 @@ def command_tree_hash(tree: app_commands.CommandTree[Any], guild_id: int | None)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def guard_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
+    """Make each gateway event parser drop (and log) an event it cannot parse.
+
+    discord.py runs the parsers inside the shard's read loop: one malformed or unexpected
+    payload (a missing key, a new shape) would end the connection and stop the bot. Here the
+    event is logged with its type and skipped; the session and every other event go on.
+    (``ConnectionState.parsers`` is the table the gateway calls; not documented API.)
+    """
+    for event, parse in list(parsers.items()):
+        parsers[event] = _guarded(event, parse)
+
+
+def _guarded(event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+    def guarded(data: Any) -> None:
+        try:
+            parse(data)
+        except Exception:
+            keys = sorted(data)[:20] if isinstance(data, dict) else type(data).__name__
+            log.exception(
+                "dropped a %s gateway event that could not be parsed (keys: %s)", event, keys
+            )
+
+    return guarded
+
+
 class WhyTwitterBot(commands.AutoShardedBot):
     """The bot: answers objections in channels, mentions, DMs and slash commands."""
 
@@ -156,6 +182,7 @@ class WhyTwitterBot(commands.AutoShardedBot):
         self._stop_watching = asyncio.Event()
         self._watch_task: asyncio.Task[None] | None = None
         self._guild_cache: dict[int, tuple[float, GuildSettings]] = {}
+        guard_parsers(self._connection.parsers)
 
     @property
     def storage(self) -> Storage:
