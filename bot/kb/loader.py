@@ -519,7 +519,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                 )
                 continue
             out.ids[ident] = (name, id_line)
-            for key in ("triggers", "keywords", "examples", "topics", "benefits"):
+            for key in ("triggers", "keywords", "context", "examples", "topics", "benefits"):
                 problems += _duplicates(name, owner, key, item)
             triggers, trigger_lines = _strings(item.get("triggers"))
             examples, example_lines = _strings(item.get("examples"))
@@ -537,6 +537,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         answer=_text(item, "answer").strip(),
                         triggers=triggers,
                         keywords=keywords,
+                        context=_strings(item.get("context"))[0],
                         benefits=refs,
                         examples=examples,
                         location=location,

@@ -55,6 +55,8 @@ class Objection:
     answer: str
     triggers: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    """If set, a message needs one of these words (or to be a question) to get this answer."""
     benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     location: Location = field(default_factory=Location, compare=False)

@@ -122,6 +122,16 @@ class Matcher:
         self._unknown_idf = top_idf * _UNKNOWN_WEIGHT
         min_weight = top_idf * _MIN_TRIGGER_WEIGHT
         self._entry_vocab = [frozenset(v) for v in entry_vocab]
+        self._position = {entry.id: i for i, entry in enumerate(self._entries)}
+        # Context words (objections only): raw and synonym-mapped stems of each phrase.
+        self._context: list[frozenset[str]] = [
+            frozenset(
+                stem(w)
+                for phrase in getattr(entry, "context", ())
+                for w in (*tokenize(phrase), *self._synonyms.apply(tokenize(phrase)))
+            )
+            for entry in self._entries
+        ]
 
         triggers: list[_Trigger] = []
         index_map: dict[str, list[int]] = defaultdict(list)
@@ -305,6 +315,9 @@ class Matcher:
                 evidence = self._evidence(text, objections[0].id)
             ranked = objections
         best = ranked[0]
+        if not self._in_context(text, best):
+            # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
+            return self._suggest(text, ranked)
         lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
         if best.score >= limits.answer and lead >= limits.margin:
             return Decision(text, Outcome.ANSWER, answer=best)
@@ -318,6 +331,17 @@ class Matcher:
             # message's own topic words (one shared word is what chit-chat looks like).
             return Decision(text, Outcome.ANSWER, answer=best)
         return self._suggest(text, ranked)
+
+    def _in_context(self, text: str, candidate: Candidate) -> bool:
+        """Whether ``text`` has one of the entry's context words, or is a question."""
+        context = self._context[self._position[candidate.id]]
+        if not context or "?" in text:
+            return True
+        raw = tokenize(text)
+        if raw and raw[0] in _QUESTION_STARTS:
+            return True
+        words = {stem(w) for w in (*raw, *self._synonyms.apply([self._correct(w) for w in raw]))}
+        return not context.isdisjoint(words)
 
     def _suggest(self, text: str, ranked: list[Candidate]) -> Decision:
         limits = self.thresholds
