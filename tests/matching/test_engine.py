@@ -175,3 +175,29 @@ def test_negated_trigger_needs_a_negation() -> None:
     assert not plain or plain[0].score < negated[0].score
     assert matcher.match("nobody would follow me").outcome is Outcome.ANSWER
     assert matcher.match("I follow everyone").outcome is not Outcome.ANSWER
+
+
+def test_context_words_gate_everyday_talk() -> None:
+    """An entry with `context` answers only messages with one of those words, or questions."""
+    from bot.kb.model import KnowledgeBase, Objection, Source
+
+    kb = KnowledgeBase(
+        objections=(
+            Objection(
+                id="too-busy",
+                title="I'm too busy.",
+                answer="Ten minutes.",
+                triggers=("i'm too busy", "busy day", "no time for twitter"),
+                context=("twitter", "too", "no"),
+            ),
+        ),
+        benefits=(),
+        source=Source(name="Test", title="Test", date="2015-04-15"),
+        synonyms={"twitter": ("tweeting",)},
+    )
+    matcher = Matcher(kb)
+    assert matcher.match("busy day in clinic").outcome is Outcome.SUGGEST
+    for text in ("I'm too busy", "busy day, no time for tweeting", "busy day for twitter?"):
+        decision = matcher.match(text)
+        assert decision.answer is not None, text
+        assert decision.answer.id == "too-busy"
