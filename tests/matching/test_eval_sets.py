@@ -58,17 +58,21 @@ def test_heldout2_right_decisions() -> None:
     assert _result(HELDOUT2_SET).right_rate >= 0.92, _report(_result(HELDOUT2_SET))
 
 
-@pytest.mark.xfail(
-    reason="blind third held-out set (written without seeing the knowledge base; only its "
-    "aggregate figures were looked at): 88.4 % right, 2.1 % wrong answers, 95 % chit-chat "
-    "silence; below the 92 % / 2 % / 96 % bar",
-    strict=False,
-)
-def test_heldout3_blind_quality() -> None:
+def test_heldout3_blind_precision() -> None:
+    """Blind set (written without seeing the knowledge base; only aggregates looked at)."""
     result = _result(HELDOUT3_SET)
-    assert result.right_rate >= 0.92, _report(result)
     assert result.wrong_rate <= 0.02, _report(result)
     assert result.silence_rate >= 0.96, _report(result)
+
+
+@pytest.mark.xfail(
+    reason="blind third held-out set (written without seeing the knowledge base; only its "
+    "aggregate figures were looked at): 89.5 % right (1.1 % wrong answers, 96.7 % chit-chat "
+    "silence); right decisions below the 92 % bar",
+    strict=False,
+)
+def test_heldout3_blind_right_decisions() -> None:
+    assert _result(HELDOUT3_SET).right_rate >= 0.92, _report(_result(HELDOUT3_SET))
 
 
 def test_every_bundled_example_answers_its_own_entry() -> None:
