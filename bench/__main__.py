@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import matcher
+from bench import e2e, matcher
 
 SECTIONS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
     ("matcher", matcher.run),
+    ("e2e", e2e.run),
 ]
 """(name, run) pairs; other modules append their section here."""
 
