@@ -56,7 +56,7 @@ class Objection:
     triggers: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
-    """If set, a message needs one of these words (or to be a question) to get this answer."""
+    """If set, a message needs one of these words to get this answer."""
     benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     location: Location = field(default_factory=Location, compare=False)

@@ -14,6 +14,7 @@ only the best few triggers are scored with rapidfuzz.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import math
@@ -123,13 +124,14 @@ class Matcher:
         min_weight = top_idf * _MIN_TRIGGER_WEIGHT
         self._entry_vocab = [frozenset(v) for v in entry_vocab]
         self._position = {entry.id: i for i, entry in enumerate(self._entries)}
-        # Context words (objections only): raw and synonym-mapped stems of each phrase.
+        # Inflected forms map to the vocabulary word with the same stem ("puts" -> "put").
+        self._stem_forms: dict[str, str] = {}
+        for word in sorted(self._vocab):
+            self._stem_forms.setdefault(stem(word), word)
+        # Context words (objections only): the stems of each phrase as written; a message's
+        # words count both as written and after synonyms ("tweeting" is "twitter").
         self._context: list[frozenset[str]] = [
-            frozenset(
-                stem(w)
-                for phrase in getattr(entry, "context", ())
-                for w in (*tokenize(phrase), *self._synonyms.apply(tokenize(phrase)))
-            )
+            frozenset(stem(w) for phrase in getattr(entry, "context", ()) for w in tokenize(phrase))
             for entry in self._entries
         ]
 
@@ -167,15 +169,18 @@ class Matcher:
         return [stem(w) for w in words if w not in STOPWORDS]
 
     def _correct(self, word: str) -> str:
-        """``word``, or the vocabulary word it is a likely typo of."""
+        """``word``, or the vocabulary word it is a form or a likely typo of."""
         cached = self._typo_cache.get(word)
         if cached is not None:
             return cached
         if word in self._vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS:
             return word
-        fixed = word
+        fixed = self._stem_forms.get(stem(word), word)  # "puts" -> "put", "writer" -> "write"
+        english = word in english_words()
         single = "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
-        if single in self._vocab or single in STOPWORDS:
+        if fixed != word:
+            pass
+        elif not english and (single in self._vocab or single in STOPWORDS):
             fixed = single
         else:
             limit = 1 if len(word) < 9 else 2
@@ -185,7 +190,7 @@ class Matcher:
                 for w in self._typo_buckets.get((word[0], size), ())
             ]
             best = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)
-            if best is not None and _plausible_typo(word, best[0]):
+            if best is not None and _plausible_typo(word, best[0], english=english):
                 fixed = best[0]
         if len(self._typo_cache) < 50_000:
             self._typo_cache[word] = fixed
@@ -333,13 +338,11 @@ class Matcher:
         return self._suggest(text, ranked)
 
     def _in_context(self, text: str, candidate: Candidate) -> bool:
-        """Whether ``text`` has one of the entry's context words, or is a question."""
+        """Whether ``text`` has one of the entry's context words (when it has any)."""
         context = self._context[self._position[candidate.id]]
-        if not context or "?" in text:
+        if not context:
             return True
         raw = tokenize(text)
-        if raw and raw[0] in _QUESTION_STARTS:
-            return True
         words = {stem(w) for w in (*raw, *self._synonyms.apply([self._correct(w) for w in raw]))}
         return not context.isdisjoint(words)
 
@@ -349,12 +352,32 @@ class Matcher:
         return Decision(text, Outcome.SUGGEST, suggestions=suggestions[: limits.max_suggestions])
 
 
-def _plausible_typo(word: str, fix: str) -> bool:
+_COMMON_WORD_COUNT = 100
+"""Corpus count from which a word is a real English word, never "corrected" (sure ≠ sue)."""
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Common English words (pyspellchecker's frequency list), loaded once per process."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:  # pragma: no cover - a declared dependency; degrade, don't crash
+        log.warning("pyspellchecker is missing: typo correction may change real words")
+        return frozenset()
+    counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return frozenset(w for w, n in counts.items() if n >= _COMMON_WORD_COUNT)
+
+
+def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
     """Whether ``fix`` is a believable correction of ``word``.
 
-    In short words one substituted letter usually makes another real word ("link" is not a
-    typo of "line"), so below 6 letters only a dropped, doubled or swapped letter is fixed.
+    A real English word is only another form of a word sharing its first five letters
+    ("understood" -> "understand"), never a different word ("sure" is not "sue"). In short
+    words one substituted letter usually makes another real word ("link" is not "line"), so
+    below 6 letters only a dropped, doubled or swapped letter is fixed.
     """
+    if english:
+        return len(word) >= 5 and word[:5] == fix[:5]
     if len(word) >= 6 or len(word) != len(fix):
         return True
     return sorted(word) == sorted(fix)  # a transposition

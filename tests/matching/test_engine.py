@@ -178,7 +178,7 @@ def test_negated_trigger_needs_a_negation() -> None:
 
 
 def test_context_words_gate_everyday_talk() -> None:
-    """An entry with `context` answers only messages with one of those words, or questions."""
+    """An entry with `context` answers only messages with one of those words."""
     from bot.kb.model import KnowledgeBase, Objection, Source
 
     kb = KnowledgeBase(
@@ -197,6 +197,7 @@ def test_context_words_gate_everyday_talk() -> None:
     )
     matcher = Matcher(kb)
     assert matcher.match("busy day in clinic").outcome is Outcome.SUGGEST
+    assert matcher.match("busy day in clinic?").outcome is Outcome.SUGGEST
     for text in ("I'm too busy", "busy day, no time for tweeting", "busy day for twitter?"):
         decision = matcher.match(text)
         assert decision.answer is not None, text

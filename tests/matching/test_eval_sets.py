@@ -67,7 +67,7 @@ def test_heldout3_blind_precision() -> None:
 
 @pytest.mark.xfail(
     reason="blind third held-out set (written without seeing the knowledge base; only its "
-    "aggregate figures were looked at): 89.5 % right (1.1 % wrong answers, 96.7 % chit-chat "
+    "aggregate figures were looked at): 87.9 % right (0.5 % wrong answers, 98.3 % chit-chat "
     "silence); right decisions below the 92 % bar",
     strict=False,
 )
