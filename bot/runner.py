@@ -1,7 +1,9 @@
 """``python -m bot`` (run), ``python -m bot invite`` and ``python -m bot sync``.
 
 Every failure an operator can cause ends in one sentence on stderr saying what to change,
-never a traceback: exit 2 for configuration, 1 for everything else, 0 after a clean stop.
+never a traceback. Exit 2: the operator must change something (settings, token, portal,
+knowledge base, database) and a restart would not help; exit 1: a transient or unexpected
+failure (Discord unreachable, a crash) that a supervisor may retry; 0 after a clean stop.
 """
 
 from __future__ import annotations
@@ -129,8 +131,14 @@ def apply_api_base(settings: Settings) -> None:
         log.info("REST base URL: %s", settings.discord_api_base)
 
 
+EXIT_FIX_CONFIG = 2
+"""Exit status when the operator must change something before starting again."""
+EXIT_TRANSIENT = 1
+"""Exit status for a failure a restart may cure (and for crashes)."""
+
+
 def _explain(exc: BaseException, settings: Settings) -> str | None:
-    """The one-sentence explanation of a failure the operator can fix, or None."""
+    """The one-sentence explanation of a failure the operator can act on, or None."""
     from bot.bot import CommandSyncForbidden
     from bot.storage import StorageError
 
@@ -197,7 +205,8 @@ def _run_async(settings: Settings, main: Coroutine[Any, Any, None]) -> int:
         if message is None:
             raise
         _error(message)
-        return 1
+        transient = isinstance(exc, discord.HTTPException | OSError)  # Discord unreachable
+        return EXIT_TRANSIENT if transient else EXIT_FIX_CONFIG
     return 0
 
 
@@ -215,7 +224,7 @@ def run_command() -> int:
         return 2
     knowledge = _load_knowledge(settings)
     if knowledge is None:
-        return 1
+        return EXIT_FIX_CONFIG
     configure_logging(settings)
     apply_api_base(settings)
     return _run_async(settings, _serve(settings, knowledge, settings.token.get_secret_value()))
@@ -241,7 +250,7 @@ def sync_command() -> int:
         return 2
     knowledge = _load_knowledge(settings)
     if knowledge is None:
-        return 1
+        return EXIT_FIX_CONFIG
     configure_logging(settings)
     apply_api_base(settings)
     return _run_async(settings, _sync(settings, knowledge, settings.token.get_secret_value()))

@@ -123,3 +123,26 @@ def test_login_failure_message_is_one_sentence() -> None:
         assert "\n" not in text
         assert "Developer Portal" in text
     assert isinstance(discord.LoginFailure(), Exception)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (discord.LoginFailure("Improper token has been passed."), 2),
+        (discord.PrivilegedIntentsRequired(None), 2),
+        (OSError("Connection refused"), 1),  # Discord unreachable: a supervisor may retry
+    ],
+)
+def test_exit_status_tells_config_from_transient(
+    error: BaseException, status: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.runner import _run_async
+    from bot.settings import Settings
+
+    async def fail() -> None:
+        raise error
+
+    assert _run_async(Settings.from_env({}), fail()) == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "Traceback" not in err[0]

@@ -2,7 +2,7 @@
 
 DISCORD_API_BASE points the REST client at the fake; the gateway URL comes from the fake's
 ``GET /gateway/bot`` (AutoShardedBot). SIGTERM → clean exit 0; a rejected token and a
-refused Message Content intent (close 4014) → exit 1 with one sentence and no traceback.
+refused Message Content intent (close 4014) → exit 2 with one sentence and no traceback.
 """
 
 # ruff: noqa: ASYNC109
@@ -110,7 +110,7 @@ async def test_rejected_token_exits_1_with_one_sentence(
 ) -> None:
     env = bot_env(fake_discord, tmp_path, DISCORD_TOKEN="not-the-token")
     exited = await finish(await start_bot(env, tmp_path))
-    assert exited.code == 1
+    assert exited.code == 2
     assert exited.stderr.strip().splitlines()[-1] == TOKEN_REJECTED
     assert "Traceback" not in exited.stderr
     assert "not-the-token" not in exited.stderr
@@ -122,7 +122,7 @@ async def test_missing_message_content_intent_exits_1_with_one_sentence(
     fake_discord.allowed_privileged_intents = 0  # not enabled in the "developer portal"
     fake_discord.add_guild()
     exited = await finish(await start_bot(bot_env(fake_discord, tmp_path), tmp_path))
-    assert exited.code == 1
+    assert exited.code == 2
     assert exited.stderr.strip().splitlines()[-1] == INTENT_MISSING
     assert "Traceback" not in exited.stderr
     assert fake_discord.connections == 1  # no reconnect loop
@@ -140,7 +140,7 @@ async def test_missing_commands_scope_exits_1_with_one_sentence(
         body={"message": "Missing Access", "code": 50001},
     )
     exited = await finish(await start_bot(bot_env(fake_discord, tmp_path), tmp_path))
-    assert exited.code == 1
+    assert exited.code == 2
     last = exited.stderr.strip().splitlines()[-1]
     assert "applications.commands" in last
     assert f"client_id={fake_discord.application_id}" in last

