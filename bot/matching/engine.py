@@ -196,10 +196,10 @@ class Matcher:
             self._typo_cache[word] = fixed
         return fixed
 
-    def _prepare(self, text: str) -> tuple[str, list[str]]:
-        """Normalised stemmed string and content words of a message."""
+    def _prepare(self, raw: list[str]) -> tuple[str, list[str]]:
+        """Normalised stemmed string and content words of a message's tokens."""
         correct = self._correct
-        words = self._synonyms.apply([correct(w) for w in tokenize(text)])
+        words = self._synonyms.apply([correct(w) for w in raw])
         cache = self._stem_cache
         stems: list[str] = []
         content: dict[str, None] = {}
@@ -214,8 +214,8 @@ class Matcher:
                 content[stemmed] = None
         return " ".join(stems), list(content)
 
-    def _score_entries(self, text: str) -> tuple[dict[int, float], list[str]]:
-        norm, content = self._prepare(text)
+    def _score_entries(self, raw: list[str]) -> tuple[dict[int, float], list[str]]:
+        norm, content = self._prepare(raw)
         scores: dict[int, float] = {}
         if not content:
             return scores, content
@@ -278,13 +278,13 @@ class Matcher:
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best-scoring entries for ``text``, best first, at most one per entry."""
-        return self._rank(text, limit)[0]
+        return self._rank(tokenize(text), limit)[0]
 
-    def _rank(self, text: str, limit: int) -> tuple[list[Candidate], int]:
+    def _rank(self, raw: list[str], limit: int) -> tuple[list[Candidate], int]:
         """The ranking, and how many of the message's content words the best entry uses."""
-        if limit <= 0 or not text or text.isspace():
+        if limit <= 0 or not raw:
             return [], 0
-        scores, content = self._score_entries(text)
+        scores, content = self._score_entries(raw)
         order = sorted(scores, key=lambda e: (-scores[e], e))[:limit]
         evidence = 0
         if order:
@@ -292,11 +292,10 @@ class Matcher:
             evidence = sum(1 for w in content if w in vocab)
         return [self._candidate(e, scores[e]) for e in order], evidence
 
-    def _evidence(self, text: str, entry_id: str) -> int:
+    def _evidence(self, raw: list[str], entry_id: str) -> int:
         """How many of the message's content words the entry ``entry_id`` uses."""
-        _, content = self._prepare(text)
-        index = next(i for i, e in enumerate(self._entries) if e.id == entry_id)
-        vocab = self._entry_vocab[index]
+        _, content = self._prepare(raw)
+        vocab = self._entry_vocab[self._position[entry_id]]
         return sum(1 for w in content if w in vocab)
 
     def _candidate(self, entry_index: int, score: float) -> Candidate:
@@ -307,20 +306,21 @@ class Matcher:
     def match(self, text: str) -> Decision:
         """ANSWER, SUGGEST or SILENT for one message."""
         limits = self.thresholds
-        ranked, evidence = self._rank(text, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
+        raw = tokenize(text)
+        ranked, evidence = self._rank(raw, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
         if not ranked or ranked[0].score < limits.suggest:
             return Decision(text, Outcome.SILENT)
-        if not _asks(text):
+        if not _asks(text, raw):
             # A statement is never answered with a benefit, so a benefit is no rival either:
             # "I'm shy" is the introvert objection even if "introverts can network" scores close.
             objections = [c for c in ranked if c.kind == EntryKind.OBJECTION]
             if not objections or objections[0].id != ranked[0].id:
                 if not objections or objections[0].score < limits.suggest:
                     return self._suggest(text, ranked[: limits.max_suggestions])
-                evidence = self._evidence(text, objections[0].id)
+                evidence = self._evidence(raw, objections[0].id)
             ranked = objections
         best = ranked[0]
-        if not self._in_context(text, best):
+        if not self._in_context(raw, best):
             # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
             return self._suggest(text, ranked)
         lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
@@ -337,12 +337,11 @@ class Matcher:
             return Decision(text, Outcome.ANSWER, answer=best)
         return self._suggest(text, ranked)
 
-    def _in_context(self, text: str, candidate: Candidate) -> bool:
+    def _in_context(self, raw: list[str], candidate: Candidate) -> bool:
         """Whether ``text`` has one of the entry's context words (when it has any)."""
         context = self._context[self._position[candidate.id]]
         if not context:
             return True
-        raw = tokenize(text)
         words = {stem(w) for w in (*raw, *self._synonyms.apply([self._correct(w) for w in raw]))}
         return not context.isdisjoint(words)
 
@@ -383,11 +382,10 @@ def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
     return sorted(word) == sorted(fix)  # a transposition
 
 
-def _asks(text: str) -> bool:
-    """Whether a message reads as a question or a request (what a benefit answers)."""
+def _asks(text: str, words: list[str]) -> bool:
+    """Whether a message (and its tokens) reads as a question or a request."""
     if "?" in text:
         return True
-    words = tokenize(text)
     if not words:
         return False
     return words[0] in _QUESTION_STARTS or not _REQUEST_WORDS.isdisjoint(words)

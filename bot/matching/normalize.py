@@ -90,8 +90,10 @@ _SUFFIX_CONTRACTIONS: tuple[tuple[str, str], ...] = (
 def clean(text: str) -> str:
     """Plain, lower-case, space-separated words of a Discord message (contractions expanded)."""
     text = text[:MAX_INPUT_CHARS]
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
+    plain = text.isascii()  # most messages: no unicode work needed
+    if not plain:
+        text = unicodedata.normalize("NFKC", text)
+        text = _INVISIBLE.sub("", text)
     if "`" in text:
         text = _CODE_BLOCK.sub(" ", text)
         text = _INLINE_CODE.sub(r" \1 ", text)
@@ -103,10 +105,15 @@ def clean(text: str) -> str:
         text = _QUOTE.sub("", text)
     if "#" in text:
         text = _HEADING.sub("", text)
-    text = _MARKUP.sub(" ", text)
-    text = text.translate(_APOSTROPHES).casefold()
-    # Letters with accents -> base letters ("café" -> "cafe"); other scripts are dropped.
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if "*" in text or "|" in text or "~" in text or "__" in text:
+        text = _MARKUP.sub(" ", text)
+    text = text.translate(_APOSTROPHES)
+    if plain:
+        text = text.lower()
+    else:
+        text = text.casefold()
+        # Letters with accents -> base letters ("café" -> "cafe"); other scripts are dropped.
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = _REPEATS.sub(r"\1\1", text)
     text = text.replace("-", " ").replace("_", " ")
     words: list[str] = []
@@ -115,7 +122,9 @@ def clean(text: str) -> str:
         if not word:
             continue
         expanded = _CONTRACTIONS.get(word)
-        if expanded is None:
+        if expanded is None and "'" not in word:
+            expanded = word
+        elif expanded is None:
             expanded = word
             for suffix, repl in _SUFFIX_CONTRACTIONS:
                 if word.endswith(suffix) and len(word) > len(suffix):
