@@ -61,6 +61,9 @@ _REQUEST_WORDS = frozenset(
     {"help", "helps", "helpful", "benefit", "benefits", "advantage", "useful", "good"}
 )
 """A benefit answers a question or a request about it, never a statement of news."""
+_ASKER_WORDS = frozenset({"i", "me", "my", "myself", "people", "doctor", "doctors"})
+_ASKER_WORDS |= frozenset({"physician", "physicians", "docs", "clinicians"})
+"""Words that make a question about what Twitter does for someone, not about logistics."""
 _W_COVERAGE = 0.4
 _W_FOCUS = 0.4
 _W_PHRASE = 0.2
@@ -327,13 +330,16 @@ class Matcher:
         if best.score >= limits.answer and lead >= limits.margin:
             return Decision(text, Outcome.ANSWER, answer=best)
         if (
-            best.kind == EntryKind.OBJECTION
-            and best.score >= limits.clear_lead_answer
+            best.score >= limits.clear_lead_answer
             and lead >= limits.clear_lead_margin
             and evidence >= _CLEAR_LEAD_EVIDENCE
+            and (best.kind == EntryKind.OBJECTION or self._asks_about_twitter(raw))
         ):
             # A clear lead: well ahead of every other entry, on at least two of the
             # message's own topic words (one shared word is what chit-chat looks like).
+            # A benefit also needs a question about what Twitter does for the asker
+            # ("can twitter get me talks?"), not about logistics ("is there a session?",
+            # "will my talk be recorded?").
             return Decision(text, Outcome.ANSWER, answer=best)
         return self._suggest(text, ranked)
 
@@ -344,6 +350,14 @@ class Matcher:
             return True
         words = {stem(w) for w in (*raw, *self._synonyms.apply([self._correct(w) for w in raw]))}
         return not context.isdisjoint(words)
+
+    def _asks_about_twitter(self, raw: list[str]) -> bool:
+        """Whether a question asks what Twitter does for the asker (or for doctors)."""
+        if not _REQUEST_WORDS.isdisjoint(raw):
+            return True
+        if _ASKER_WORDS.isdisjoint(raw):
+            return False
+        return "twitter" in self._synonyms.apply([self._correct(w) for w in raw])
 
     def _suggest(self, text: str, ranked: list[Candidate]) -> Decision:
         limits = self.thresholds

@@ -202,3 +202,18 @@ def test_context_words_gate_everyday_talk() -> None:
         decision = matcher.match(text)
         assert decision.answer is not None, text
         assert decision.answer.id == "too-busy"
+
+
+def test_benefit_clear_lead_needs_a_question_about_twitter() -> None:
+    from bot.kb.loader import load_knowledge
+    from bot.matching.engine import Matcher
+    from bot.matching.types import Outcome
+
+    matcher = Matcher(load_knowledge())
+    assert matcher.match("how do people run a chat on twitter").answer is not None
+    for chatter in (
+        "is there a social media session at the conference?",
+        "will my talk be recorded at the congress?",
+        "can you send me the link to the live stream of the meeting?",
+    ):
+        assert matcher.match(chatter).outcome != Outcome.ANSWER, chatter
