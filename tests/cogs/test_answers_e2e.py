@@ -564,3 +564,27 @@ async def test_mentioning_the_bots_own_role_counts_as_a_mention(
         reply = await reply_to(fake_discord, asked)
         assert reply["embeds"][0]["title"] == title_of(bot, "too-busy")
         assert replies_to(fake_discord, ignored) == []
+
+
+async def test_mentions_in_the_knowledge_base_ping_no_one(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    """A moderator's answer text with @everyone, a role and a member still pings no one."""
+    role = fake_discord.add_role(bot_world.guild, "everyone-on-call")
+    path = bot_env.knowledge_dir / "objections.yaml"
+    text = path.read_text(encoding="utf-8")
+    hostile = f"@everyone @here <@&{role}> <@{bot_world.bob.id}> Fair: clinical days are full."
+    assert "Fair: clinical days are full." in text
+    path.write_text(text.replace("Fair: clinical days are full.", hostile, 1), encoding="utf-8")
+    async with bot_env.run() as bot:
+        entry = bot.knowledge.kb.get("too-busy")
+        assert entry is not None
+        assert "@everyone" in entry.answer
+        asked = await fake_discord.send_message(bot_world.answers, bot_world.alice, BUSY)
+        reply = await reply_to(fake_discord, asked)
+        assert "@everyone" in reply["embeds"][0]["description"]
+        assert_pings_no_one(request_body(fake_discord, reply))
+        recorded = fake_discord.messages[int(reply["id"])]
+        assert recorded["mentions"] == []
+        assert recorded["mention_roles"] == []
+        assert recorded["mention_everyone"] is False
