@@ -302,7 +302,8 @@ class FakeDiscord:
         self._change = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._rate_limit: tuple[int, float] | None = None
-        self._buckets: dict[tuple[str, str], list[float]] = {}
+        # Fixed windows, like Discord's buckets: (window start, requests in it).
+        self._buckets: dict[tuple[str, str], tuple[float, int]] = {}
         self.port = 0
         self._routes = self._build_routes()
 
@@ -1132,10 +1133,12 @@ class FakeDiscord:
         major = m.group(route.major) if route.major else ""
         key = (f"{route.method} {route.name}", major)
         now = time.monotonic()
-        window = [t for t in self._buckets.get(key, []) if now - t < per]
-        reset_after = per - (now - window[0]) if window else per
+        start, count = self._buckets.get(key, (now, 0))
+        if now - start >= per:  # the bucket reset: every slot is free again
+            start, count = now, 0
+        reset_after = per - (now - start)
         bucket_hash = format(abs(hash(key[0])) % (1 << 32), "x")
-        if len(window) >= limit:
+        if count >= limit:
             self.rate_limit_violations.append(rec)
             body = {
                 "message": "You are being rate limited.",
@@ -1156,14 +1159,14 @@ class FakeDiscord:
                     "X-RateLimit-Scope": "user",
                 },
             )
-        window.append(now)
-        self._buckets[key] = window
+        count += 1
+        self._buckets[key] = (start, count)
         headers.update(
             {
                 "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": str(limit - len(window)),
-                "X-RateLimit-Reset-After": f"{per - (now - window[0]):.3f}",
-                "X-RateLimit-Reset": f"{time.time() + per - (now - window[0]):.3f}",
+                "X-RateLimit-Remaining": str(limit - count),
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
                 "X-RateLimit-Bucket": bucket_hash,
             }
         )
