@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 _RESCORE = 5
 """How many triggers (by coverage) are re-scored with rapidfuzz."""
+_PER_ENTRY = 3
+"""At most this many of them from one entry."""
 _MAX_POSTINGS = 1000
 """Words with more postings than this do not generate candidates (they still score)."""
 _MIN_TRIGGER_WEIGHT = 1.0
@@ -254,7 +256,17 @@ class Matcher:
             }
         else:
             coverage = matched
-        best_ids = heapq.nsmallest(_RESCORE, coverage, key=lambda t: (-coverage[t], t))
+        # The best-covered triggers, at most _PER_ENTRY per entry: one entry with many
+        # similar triggers must not crowd every other entry out of the re-scoring.
+        best_ids: list[int] = []
+        per_entry: dict[int, int] = {}
+        for t in heapq.nsmallest(_RESCORE * 3, coverage, key=lambda t: (-coverage[t], t)):
+            entry = triggers[t].entry
+            if per_entry.get(entry, 0) < _PER_ENTRY:
+                per_entry[entry] = per_entry.get(entry, 0) + 1
+                best_ids.append(t)
+                if len(best_ids) == _RESCORE:
+                    break
 
         negated = not _NEGATIONS.isdisjoint(norm.split()) or any(r in norm for r in _RHETORICAL)
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}

@@ -210,7 +210,7 @@ def test_benefit_clear_lead_needs_a_question_about_twitter() -> None:
     from bot.matching.types import Outcome
 
     matcher = Matcher(load_knowledge())
-    assert matcher.match("how do people run a chat on twitter").answer is not None
+    assert matcher.match("how do people host a chat on twitter").answer is not None
     for chatter in (
         "is there a social media session at the conference?",
         "will my talk be recorded at the congress?",
