@@ -14,7 +14,7 @@ import binascii
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
@@ -210,24 +210,33 @@ def _run_async(settings: Settings, main: Coroutine[Any, Any, None]) -> int:
     return 0
 
 
+def _connect(
+    settings: Settings,
+    token: Secret,
+    main: Callable[[Settings, LiveKnowledge, str], Coroutine[Any, Any, None]],
+) -> int:
+    """Load the knowledge base, set up logging and the REST base, then run ``main``."""
+    knowledge = _load_knowledge(settings)
+    if knowledge is None:
+        return EXIT_FIX_CONFIG
+    configure_logging(settings)
+    apply_api_base(settings)
+    return _run_async(settings, main(settings, knowledge, token.get_secret_value()))
+
+
 def run_command() -> int:
     """Start the bot (or the console when there is no token and a terminal)."""
     settings = _load_settings()
     if settings is None:
-        return 2
+        return EXIT_FIX_CONFIG
     if settings.token is None:
         if sys.stdin.isatty():
             from bot.console import console_command
 
             return console_command(kb_dir=settings.knowledge_dir, intro=NO_TOKEN_HINT)
         _error(NO_TOKEN_HINT)
-        return 2
-    knowledge = _load_knowledge(settings)
-    if knowledge is None:
         return EXIT_FIX_CONFIG
-    configure_logging(settings)
-    apply_api_base(settings)
-    return _run_async(settings, _serve(settings, knowledge, settings.token.get_secret_value()))
+    return _connect(settings, settings.token, _serve)
 
 
 async def _sync(settings: Settings, knowledge: LiveKnowledge, token: str) -> None:
@@ -244,23 +253,18 @@ def sync_command() -> int:
     """Register the slash commands with Discord now, then exit."""
     settings = _load_settings()
     if settings is None:
-        return 2
+        return EXIT_FIX_CONFIG
     if settings.token is None:
         _error(NO_TOKEN_HINT)
-        return 2
-    knowledge = _load_knowledge(settings)
-    if knowledge is None:
         return EXIT_FIX_CONFIG
-    configure_logging(settings)
-    apply_api_base(settings)
-    return _run_async(settings, _sync(settings, knowledge, settings.token.get_secret_value()))
+    return _connect(settings, settings.token, _sync)
 
 
 def invite_command() -> int:
     """Print the invite URL; the client id is DISCORD_CLIENT_ID, else read from the token."""
     settings = _load_settings()
     if settings is None:
-        return 2
+        return EXIT_FIX_CONFIG
     client_id = _client_id(settings)
     if client_id is None:
         _error(
