@@ -25,14 +25,17 @@ KNOWN_TOKEN = (
 )
 
 
-async def test_4004_while_running_exits_1_with_one_sentence_and_the_token_never_leaks(
+async def test_4004_while_running_exits_2_with_one_sentence_and_the_token_never_leaks(
     tmp_path: Path,
 ) -> None:
     async with FakeDiscord(token=KNOWN_TOKEN) as fake:
         guild = fake.add_guild(bot_permissions=required_permissions().value)
         answers, blocked = fake.add_channel(guild, "answers"), fake.add_channel(guild, "blocked")
-        alice = User.human("alice")
+        # Two members: one member's answers are spaced by the member cooldown, which also
+        # holds while that member's first answer (the 403) is still in flight.
+        alice, bob = User.human("alice"), User.human("bob")
         fake.add_member(guild, alice)
+        fake.add_member(guild, bob)
         env = bot_env(fake, tmp_path, LOG_LEVEL="DEBUG", ANSWER_CHANNEL_IDS=f"{answers},{blocked}")
         fake.fail_next("POST", rf"^/channels/{blocked}/messages$", 403, times=None)
         proc = await start_bot(env, tmp_path)
@@ -40,7 +43,7 @@ async def test_4004_while_running_exits_1_with_one_sentence_and_the_token_never_
             await fake.wait_until(lambda: fake.identify_payloads, timeout=30, what="IDENTIFY")
             # Startup, an answer, and an error path (403) all logged at DEBUG.
             await fake.send_message(blocked, alice, OBJECTION)
-            await fake.send_message(answers, alice, OBJECTION)
+            await fake.send_message(answers, bob, OBJECTION)
             await fake.wait_for_bot_message(answers, timeout=30)
             # Discord ends the session: the token was reset in the portal meanwhile.
             await fake.close_gateway(4004)
