@@ -15,11 +15,11 @@ only the best few triggers are scored with rapidfuzz.
 from __future__ import annotations
 
 import functools
-import heapq
 import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -80,6 +80,16 @@ class _Trigger:
     negated: bool  # uses a negation: only fully matches a message with one
 
 
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """A message's tokens, prepared once per ``match``."""
+
+    raw: list[str]  # tokens as written
+    words: list[str]  # typos corrected, synonyms applied
+    norm: str  # the stems of ``words``, space-joined
+    content: list[str]  # stems of the content words, unique, in order
+
+
 class Matcher:
     """Decides, deterministically, whether a message is one of the knowledge base's entries."""
 
@@ -128,6 +138,7 @@ class Matcher:
         self._unknown_idf = top_idf * _UNKNOWN_WEIGHT
         min_weight = top_idf * _MIN_TRIGGER_WEIGHT
         self._entry_vocab = [frozenset(v) for v in entry_vocab]
+        self._common = frozenset(w for w, c in df.items() if c * 2 > n)
         self._position = {entry.id: i for i, entry in enumerate(self._entries)}
         # Inflected forms map to the vocabulary word with the same stem ("puts" -> "put").
         self._stem_forms: dict[str, str] = {}
@@ -159,8 +170,7 @@ class Matcher:
         self._index = {w: tuple(ids) for w, ids in index_map.items()}
         # Postings with each trigger's share of coverage: summing them is the coverage.
         self._shares = {
-            w: tuple((t, self._idf[w] / triggers[t].weight) for t in ids)
-            for w, ids in index_map.items()
+            w: {t: self._idf[w] / triggers[t].weight for t in ids} for w, ids in index_map.items()
         }
         log.debug(
             "matcher ready: %d entries, %d triggers, %d words",
@@ -201,8 +211,17 @@ class Matcher:
             self._typo_cache[word] = fixed
         return fixed
 
-    def _prepare(self, raw: list[str]) -> tuple[str, list[str]]:
-        """Normalised stemmed string and content words of a message's tokens."""
+    def _stem(self, word: str) -> str:
+        cache = self._stem_cache
+        stemmed = cache.get(word)
+        if stemmed is None:
+            stemmed = stem(word)
+            if len(cache) < 50_000:
+                cache[word] = stemmed
+        return stemmed
+
+    def _prepare(self, raw: list[str]) -> _Message:
+        """A message's tokens corrected, rewritten by synonyms and stemmed."""
         correct = self._correct
         words = self._synonyms.apply([correct(w) for w in raw])
         cache = self._stem_cache
@@ -211,56 +230,60 @@ class Matcher:
         for word in words:
             stemmed = cache.get(word)
             if stemmed is None:
-                stemmed = stem(word)
-                if len(cache) < 50_000:
-                    cache[word] = stemmed
+                stemmed = self._stem(word)
             stems.append(stemmed)
             if word not in STOPWORDS:
                 content[stemmed] = None
-        return " ".join(stems), list(content)
+        return _Message(raw, words, " ".join(stems), list(content))
 
-    def _score_entries(self, raw: list[str]) -> tuple[dict[int, float], list[str]]:
-        norm, content = self._prepare(raw)
+    def _score_entries(self, message: _Message) -> dict[int, float]:
+        norm, content = message.norm, message.content
         scores: dict[int, float] = {}
         if not content:
-            return scores, content
+            return scores
         idf = self._idf
         index = self._index
         known = sorted((w for w in content if w in index), key=lambda w: (len(index[w]), w))
         if not known:
-            return scores, content
+            return scores
         # Candidate generation from the postings of the message's rarer words. A word used by
         # very many triggers has a tiny IDF: it still counts in coverage, but alone it cannot
         # make a confident match, so it does not generate candidates.
-        matched: dict[int, float] = {}
-        get = matched.get
-        skipped = False
+        # A word most entries use ("twitter") only generates candidates when the message
+        # has no rarer word: the triggers it alone would add cannot lead, and it is the
+        # longest posting list.
         shares = self._shares
-        for word in known:
-            postings = shares[word]
-            if len(postings) > _MAX_POSTINGS:
-                skipped = True
-                break  # sorted by postings: every later word is at least as common
-            for trig, share in postings:
-                matched[trig] = get(trig, 0.0) + share
+        usable = [w for w in known if len(shares[w]) <= _MAX_POSTINGS]
+        generators = [w for w in usable if w not in self._common] or usable
+        if not generators:
+            return scores
+        # The longest posting list is copied in C; only the others are summed in Python.
+        longest = max(generators, key=lambda w: len(shares[w]))
+        matched = dict(shares[longest])
+        get = matched.get
+        for word in generators:
+            if word is not longest:
+                for trig, share in shares[word].items():
+                    matched[trig] = get(trig, 0.0) + share
         if not matched:
-            return scores, content
+            return scores
         triggers = self._triggers
-        if skipped:
+        if len(generators) < len(known):
             # The common words did not generate candidates, but they count in coverage.
-            words = frozenset(known)
-            shortlist = heapq.nsmallest(_RESCORE * 4, matched, key=lambda t: (-matched[t], t))
-            coverage = {
-                t: sum(idf[w] for w in triggers[t].content & words) / triggers[t].weight
-                for t in shortlist
-            }
+            shortlist = sorted(matched.items(), key=itemgetter(1), reverse=True)[: _RESCORE * 4]
+            extra = [shares[w] for w in known if w not in generators]
+            if len(extra) == 1:
+                more = extra[0].get
+                coverage = {t: c + more(t, 0.0) for t, c in shortlist}
+            else:
+                coverage = {t: c + sum(m.get(t, 0.0) for m in extra) for t, c in shortlist}
         else:
             coverage = matched
         # The best-covered triggers, at most _PER_ENTRY per entry: one entry with many
         # similar triggers must not crowd every other entry out of the re-scoring.
         best_ids: list[int] = []
         per_entry: dict[int, int] = {}
-        for t in heapq.nsmallest(_RESCORE * 3, coverage, key=lambda t: (-coverage[t], t)):
+        for t, _ in sorted(coverage.items(), key=itemgetter(1), reverse=True)[: _RESCORE * 3]:
             entry = triggers[t].entry
             if per_entry.get(entry, 0) < _PER_ENTRY:
                 per_entry[entry] = per_entry.get(entry, 0) + 1
@@ -280,38 +303,36 @@ class Matcher:
                 vocab = self._entry_vocab[entry]
                 focus = sum(w for word, w in msg_weights.items() if word in vocab) / msg_total
                 focus_cache[entry] = focus
+            base = _W_COVERAGE * coverage[t] + _W_FOCUS * focus
+            factor = _POLARITY_PENALTY if trigger.negated and not negated else 1.0
+            best = scores.get(entry, -1.0)
+            if 100.0 * factor * (base + _W_PHRASE) <= best:
+                continue  # even a perfect phrase score would not beat this entry's best
             phrase = fuzz.ratio(norm, trigger.text) / 100.0
-            partial = fuzz.token_set_ratio(norm, trigger.text) / 100.0
-            score = 100.0 * (
-                _W_COVERAGE * coverage[t] + _W_FOCUS * focus + _W_PHRASE * max(phrase, partial)
-            )
-            if trigger.negated and not negated:
-                score *= _POLARITY_PENALTY
-            if score > scores.get(entry, -1.0):
+            if phrase < 1.0:
+                phrase = max(phrase, fuzz.token_set_ratio(norm, trigger.text) / 100.0)
+            score = 100.0 * factor * (base + _W_PHRASE * phrase)
+            if score > best:
                 scores[entry] = score
-        return scores, content
+        return scores
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best-scoring entries for ``text``, best first, at most one per entry."""
-        return self._rank(tokenize(text), limit)[0]
-
-    def _rank(self, raw: list[str], limit: int) -> tuple[list[Candidate], int]:
-        """The ranking, and how many of the message's content words the best entry uses."""
+        raw = tokenize(text)
         if limit <= 0 or not raw:
-            return [], 0
-        scores, content = self._score_entries(raw)
-        order = sorted(scores, key=lambda e: (-scores[e], e))[:limit]
-        evidence = 0
-        if order:
-            vocab = self._entry_vocab[order[0]]
-            evidence = sum(1 for w in content if w in vocab)
-        return [self._candidate(e, scores[e]) for e in order], evidence
+            return []
+        return self._rank(self._prepare(raw), limit)
 
-    def _evidence(self, raw: list[str], entry_id: str) -> int:
+    def _rank(self, message: _Message, limit: int) -> list[Candidate]:
+        """The best-scoring entries, best first, at most ``limit``."""
+        scores = self._score_entries(message)
+        order = sorted(scores, key=lambda e: (-scores[e], e))[:limit]
+        return [self._candidate(e, scores[e]) for e in order]
+
+    def _evidence(self, message: _Message, entry_id: str) -> int:
         """How many of the message's content words the entry ``entry_id`` uses."""
-        _, content = self._prepare(raw)
         vocab = self._entry_vocab[self._position[entry_id]]
-        return sum(1 for w in content if w in vocab)
+        return sum(1 for w in message.content if w in vocab)
 
     def _candidate(self, entry_index: int, score: float) -> Candidate:
         entry = self._entries[entry_index]
@@ -322,20 +343,21 @@ class Matcher:
         """ANSWER, SUGGEST or SILENT for one message."""
         limits = self.thresholds
         raw = tokenize(text)
-        ranked, evidence = self._rank(raw, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
+        if not raw:
+            return Decision(text, Outcome.SILENT)
+        message = self._prepare(raw)
+        ranked = self._rank(message, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
         if not ranked or ranked[0].score < limits.suggest:
             return Decision(text, Outcome.SILENT)
         if not _asks(text, raw):
             # A statement is never answered with a benefit, so a benefit is no rival either:
             # "I'm shy" is the introvert objection even if "introverts can network" scores close.
             objections = [c for c in ranked if c.kind == EntryKind.OBJECTION]
-            if not objections or objections[0].id != ranked[0].id:
-                if not objections or objections[0].score < limits.suggest:
-                    return self._suggest(text, ranked[: limits.max_suggestions])
-                evidence = self._evidence(raw, objections[0].id)
+            if not objections or objections[0].score < limits.suggest:
+                return self._suggest(text, ranked[: limits.max_suggestions])
             ranked = objections
         best = ranked[0]
-        if not self._in_context(raw, best):
+        if not self._in_context(message, best):
             # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
             return self._suggest(text, ranked)
         lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
@@ -344,8 +366,8 @@ class Matcher:
         if (
             best.score >= limits.clear_lead_answer
             and lead >= limits.clear_lead_margin
-            and evidence >= _CLEAR_LEAD_EVIDENCE
-            and (best.kind == EntryKind.OBJECTION or self._asks_about_twitter(raw))
+            and self._evidence(message, best.id) >= _CLEAR_LEAD_EVIDENCE
+            and (best.kind == EntryKind.OBJECTION or self._asks_about_twitter(message))
         ):
             # A clear lead: well ahead of every other entry, on at least two of the
             # message's own topic words (one shared word is what chit-chat looks like).
@@ -355,21 +377,22 @@ class Matcher:
             return Decision(text, Outcome.ANSWER, answer=best)
         return self._suggest(text, ranked)
 
-    def _in_context(self, raw: list[str], candidate: Candidate) -> bool:
-        """Whether ``text`` has one of the entry's context words (when it has any)."""
+    def _in_context(self, message: _Message, candidate: Candidate) -> bool:
+        """Whether the message has one of the entry's context words (when it has any)."""
         context = self._context[self._position[candidate.id]]
         if not context:
             return True
-        words = {stem(w) for w in (*raw, *self._synonyms.apply([self._correct(w) for w in raw]))}
+        words = {self._stem(w) for w in (*message.raw, *message.words)}
         return not context.isdisjoint(words)
 
-    def _asks_about_twitter(self, raw: list[str]) -> bool:
+    @staticmethod
+    def _asks_about_twitter(message: _Message) -> bool:
         """Whether a question asks what Twitter does for the asker (or for doctors)."""
-        if not _REQUEST_WORDS.isdisjoint(raw):
+        if not _REQUEST_WORDS.isdisjoint(message.raw):
             return True
-        if _ASKER_WORDS.isdisjoint(raw):
+        if _ASKER_WORDS.isdisjoint(message.raw):
             return False
-        return "twitter" in self._synonyms.apply([self._correct(w) for w in raw])
+        return "twitter" in message.words
 
     def _suggest(self, text: str, ranked: list[Candidate]) -> Decision:
         limits = self.thresholds

@@ -26,8 +26,10 @@ _QUOTE = re.compile(r"^\s*>{1,3}\s?", re.MULTILINE)
 _HEADING = re.compile(r"^\s*(?:#{1,3}|-#)\s+", re.MULTILINE)
 _MARKUP = re.compile(r"\|\||~~|\*+|__+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "´": "'"})
+_TRIPLE = re.compile(r"([a-z])\1\1")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
-_NON_WORD = re.compile(r"[^a-z0-9']+")
+_WORD = re.compile(r"[a-z0-9']+")
+"""A word: "-" and "_" split words ("follow-up" is "follow up")."""
 
 _CONTRACTIONS: dict[str, str] = {
     "i'm": "i am",
@@ -89,6 +91,11 @@ _SUFFIX_CONTRACTIONS: tuple[tuple[str, str], ...] = (
 
 def clean(text: str) -> str:
     """Plain, lower-case, space-separated words of a Discord message (contractions expanded)."""
+    return " ".join(tokenize(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """The plain, lower-case words of a Discord message (contractions expanded)."""
     text = text[:MAX_INPUT_CHARS]
     plain = text.isascii()  # most messages: no unicode work needed
     if not plain:
@@ -107,37 +114,34 @@ def clean(text: str) -> str:
         text = _HEADING.sub("", text)
     if "*" in text or "|" in text or "~" in text or "__" in text:
         text = _MARKUP.sub(" ", text)
-    text = text.translate(_APOSTROPHES)
     if plain:
+        if "`" in text:
+            text = text.replace("`", "'")
         text = text.lower()
     else:
-        text = text.casefold()
+        text = text.translate(_APOSTROPHES).casefold()
         # Letters with accents -> base letters ("café" -> "cafe"); other scripts are dropped.
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = _REPEATS.sub(r"\1\1", text)
-    text = text.replace("-", " ").replace("_", " ")
+    if _TRIPLE.search(text):
+        text = _REPEATS.sub(r"\1\1", text)
     words: list[str] = []
-    for raw in _NON_WORD.sub(" ", text).split():
+    for raw in _WORD.findall(text):
         word = raw.strip("'")
         if not word:
             continue
         expanded = _CONTRACTIONS.get(word)
-        if expanded is None and "'" not in word:
-            expanded = word
-        elif expanded is None:
+        if expanded is None:
+            if "'" not in word:
+                words.append(word)
+                continue
             expanded = word
             for suffix, repl in _SUFFIX_CONTRACTIONS:
                 if word.endswith(suffix) and len(word) > len(suffix):
                     expanded = word[: -len(suffix)] + repl
                     break
             expanded = expanded.replace("'", "")
-        words.append(expanded)
-    return " ".join(" ".join(words).split())
-
-
-def tokenize(text: str) -> list[str]:
-    """The words of ``clean(text)``."""
-    return clean(text).split()
+        words.extend(expanded.split())
+    return words
 
 
 _STEM_EXCEPTIONS = frozenset({"news", "analysis", "diagnosis", "basis", "lens"})
@@ -177,6 +181,10 @@ class SynonymMap:
                 if key and key != target:
                     self._phrases.setdefault(key, target)
         self.max_len = max((len(k) for k in self._phrases), default=0)
+        # Longest variant starting with each word: most words start none, and are copied.
+        self._longest: dict[str, int] = {}
+        for key in self._phrases:
+            self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
 
     @property
     def variant_words(self) -> set[str]:
@@ -188,17 +196,25 @@ class SynonymMap:
         if not self._phrases:
             return list(tokens)
         out: list[str] = []
+        longest = self._longest
+        phrases = self._phrases
         i = 0
         n = len(tokens)
         while i < n:
-            for size in range(min(self.max_len, n - i), 0, -1):
-                target = self._phrases.get(tuple(tokens[i : i + size]))
-                if target is not None:
-                    out.extend(target)
-                    i += size
-                    break
+            token = tokens[i]
+            most = longest.get(token)
+            if most is not None:
+                for size in range(min(most, n - i), 0, -1):
+                    target = phrases.get(tuple(tokens[i : i + size]))
+                    if target is not None:
+                        out.extend(target)
+                        i += size
+                        break
+                else:
+                    out.append(token)
+                    i += 1
             else:
-                out.append(tokens[i])
+                out.append(token)
                 i += 1
         return out
 
