@@ -519,7 +519,9 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                 )
                 continue
             out.ids[ident] = (name, id_line)
-            for key in ("triggers", "keywords", "context", "examples", "topics", "benefits"):
+            for key in ("triggers", "keywords", "context", "everyday", "examples", "topics"):
+                problems += _duplicates(name, owner, key, item)
+            for key in ("benefits",):
                 problems += _duplicates(name, owner, key, item)
             triggers, trigger_lines = _strings(item.get("triggers"))
             examples, example_lines = _strings(item.get("examples"))
@@ -538,6 +540,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         triggers=triggers,
                         keywords=keywords,
                         context=_strings(item.get("context"))[0],
+                        everyday=_strings(item.get("everyday"))[0],
                         benefits=refs,
                         examples=examples,
                         location=location,

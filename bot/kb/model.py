@@ -57,6 +57,9 @@ class Objection:
     keywords: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
     """If set, a message needs one of these words to get this answer."""
+    everyday: tuple[str, ...] = ()
+    """Words or phrases of everyday talk ("today", "lunch"): a message using one gets this
+    answer only if it also mentions Twitter."""
     benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     location: Location = field(default_factory=Location, compare=False)

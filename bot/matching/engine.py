@@ -53,8 +53,15 @@ _NEGATIONS = frozenset(
     | {"hardly", "barely", "zero", "few", "nor"}
 )
 """Words that turn a statement into a complaint; triggers using them need one in the message."""
-_RHETORICAL = ("who would", "who will", "who is going to", "who care", "who want", "who read")
-"""Rhetorical questions that say "nobody": "who would read it" is "nobody would read it"."""
+_RHETORICAL_TEXT = (
+    *("who would", "who will", "who is going to", "who care", "who want", "who read"),
+    *("who has", "when would", "when will i", "when do i", "am i supposed to"),
+    *("where would i find", "where do i find", "how would i find"),
+)
+_RHETORICAL = tuple(" ".join(stem(w) for w in phrase.split()) for phrase in _RHETORICAL_TEXT)
+"""Rhetorical questions that say "nobody" or "never": "who would read it" is "nobody would
+read it", "when would I tweet" is "I never could". They count as a negation on both sides:
+a trigger using one only fully matches a message with a negation or one of them."""
 _QUESTION_STARTS = frozenset(
     {"what", "why", "how", "who", "where", "when", "which", "is", "are", "am", "any"}
     | {"can", "could", "would", "will", "should", "does", "do", "did"}
@@ -150,6 +157,15 @@ class Matcher:
             frozenset(stem(w) for phrase in getattr(entry, "context", ()) for w in tokenize(phrase))
             for entry in self._entries
         ]
+        # Everyday-talk phrases (objections only), as space-padded stemmed text.
+        self._everyday: list[tuple[str, ...]] = [
+            tuple(
+                f" {' '.join(stem(w) for w in tokenize(phrase))} "
+                for phrase in getattr(entry, "everyday", ())
+                if tokenize(phrase)
+            )
+            for entry in self._entries
+        ]
 
         triggers: list[_Trigger] = []
         index_map: dict[str, list[int]] = defaultdict(list)
@@ -164,7 +180,7 @@ class Matcher:
             weight = max(sum(self._idf[w] for w in content), min_weight)
             for word in content:
                 index_map[word].append(len(triggers))
-            negated = not _NEGATIONS.isdisjoint(words)
+            negated = not _NEGATIONS.isdisjoint(words) or _rhetorical(text)
             triggers.append(_Trigger(entry_index, text, content, weight, negated))
         self._triggers = tuple(triggers)
         self._index = {w: tuple(ids) for w, ids in index_map.items()}
@@ -291,7 +307,7 @@ class Matcher:
                 if len(best_ids) == _RESCORE:
                     break
 
-        negated = not _NEGATIONS.isdisjoint(norm.split()) or any(r in norm for r in _RHETORICAL)
+        negated = not _NEGATIONS.isdisjoint(norm.split()) or _rhetorical(norm)
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
         msg_total = sum(msg_weights.values())
         focus_cache: dict[int, float] = {}
@@ -378,12 +394,23 @@ class Matcher:
         return self._suggest(text, ranked)
 
     def _in_context(self, message: _Message, candidate: Candidate) -> bool:
-        """Whether the message has one of the entry's context words (when it has any)."""
-        context = self._context[self._position[candidate.id]]
-        if not context:
-            return True
-        words = {self._stem(w) for w in (*message.raw, *message.words)}
-        return not context.isdisjoint(words)
+        """Whether the message reads as the entry's objection rather than everyday talk.
+
+        It needs one of the entry's context words (when it has any), and it must not use one
+        of its everyday phrases ("today", "lunch") unless it also mentions Twitter.
+        """
+        position = self._position[candidate.id]
+        context = self._context[position]
+        if context:
+            words = {self._stem(w) for w in (*message.raw, *message.words)}
+            if context.isdisjoint(words):
+                return False
+        everyday = self._everyday[position]
+        if everyday and "twitter" not in message.words:
+            raw = f" {' '.join(self._stem(w) for w in message.raw)} "
+            if any(phrase in raw or phrase in f" {message.norm} " for phrase in everyday):
+                return False
+        return True
 
     @staticmethod
     def _asks_about_twitter(message: _Message) -> bool:
@@ -429,6 +456,11 @@ def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
     if len(word) >= 6 or len(word) != len(fix):
         return True
     return sorted(word) == sorted(fix)  # a transposition
+
+
+def _rhetorical(norm: str) -> bool:
+    """Whether a normalised text asks a rhetorical "who would" / "when would I" question."""
+    return any(phrase in norm for phrase in _RHETORICAL)
 
 
 def _asks(text: str, words: list[str]) -> bool:

@@ -230,6 +230,9 @@ _STOPWORDS_TEXT = """
     anyway honestly literally actually pretty kind sort like well ok okay oh hey yeah yes
     no not nope one people person someone anyone everyone else than up out off only own
     same other others each every both few because while since until s t re ve ll d m
+    genuinely truly seriously basically simply totally definitely probably maybe perhaps
+    exactly frankly personally though tho lol lmao haha hah ugh hmm imo imho
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-"""Function words that carry no topic (they still count in the fuzzy phrase score)."""
+"""Function and filler words that carry no topic ("lol", "genuinely"); they still count in
+the fuzzy phrase score."""

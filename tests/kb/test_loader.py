@@ -115,6 +115,22 @@ def test_valid_minimal_kb_loads_with_lines() -> None:
     assert too_busy.field_lines["answer"] == 5
 
 
+def test_context_and_everyday_load_and_duplicates_are_located() -> None:
+    body = GOOD_OBJECTION + '    context: ["twitter", "too"]\n    everyday: ["today", "lunch"]\n'
+    kb = load_knowledge_from_texts(
+        {"source.yaml": SOURCE, "benefits.yaml": BENEFITS, "objections.yaml": objection(body)}
+    )
+    assert kb.objections[0].context == ("twitter", "too")
+    assert kb.objections[0].everyday == ("today", "lunch")
+    twice = GOOD_OBJECTION + '    everyday: ["today",\n               "today"]\n'
+    problems = problems_of(
+        {"source.yaml": SOURCE, "benefits.yaml": BENEFITS, "objections.yaml": objection(twice)}
+    )
+    assert [str(p) for p in problems] == [
+        "objections.yaml:8: objection `too-busy`: duplicate everyday item 'today' (line 7)"
+    ]
+
+
 def test_duplicate_ids_across_files_name_both_places() -> None:
     other = b"benefits:\n  - id: too-busy\n    title: x\n    summary: y\n"
     problems = problems_of(

@@ -204,6 +204,52 @@ def test_context_words_gate_everyday_talk() -> None:
         assert decision.answer.id == "too-busy"
 
 
+def test_everyday_phrases_gate_talk_about_the_day() -> None:
+    """An entry with `everyday` phrases answers a message using one only if it names Twitter."""
+    from bot.kb.model import KnowledgeBase, Objection, Source
+
+    kb = KnowledgeBase(
+        objections=(
+            Objection(
+                id="too-busy",
+                title="I'm too busy.",
+                answer="Ten minutes.",
+                triggers=("i'm too busy", "no time for twitter", "i am too busy for this"),
+                everyday=("today", "this week", "chat"),
+            ),
+        ),
+        benefits=(),
+        source=Source(name="Test", title="Test", date="2015-04-15"),
+        synonyms={"twitter": ("tweeting", "x")},
+    )
+    matcher = Matcher(kb)
+    for chatter in ("I'm too busy today", "too busy this week, sorry", "too busy to chat"):
+        assert matcher.match(chatter).outcome is Outcome.SUGGEST, chatter
+    for text in ("I'm too busy", "too busy for tweeting today", "too busy for X this week"):
+        decision = matcher.match(text)
+        assert decision.answer is not None, text
+        assert decision.answer.id == "too-busy"
+    # Phrases match whole (stemmed) words: "chats" is "chat", but "chatgpt" is not.
+    assert matcher.match("I'm too busy for chats").outcome is Outcome.SUGGEST
+    assert matcher.match("I'm too busy for this, chatgpt").outcome is Outcome.ANSWER
+
+
+def test_bundled_kb_stays_silent_on_a_busy_day() -> None:
+    from bot.kb.loader import load_knowledge
+
+    matcher = Matcher(load_knowledge())
+    for chatter in (
+        "too busy to chat rn, in clinic",
+        "sorry, too busy this week to join the webinar",
+        "I'm too tired to cook tonight",
+        "no time to eat lunch today lol",
+    ):
+        assert matcher.match(chatter).answer is None, chatter
+    decision = matcher.match("too busy today to even think about twitter")
+    assert decision.answer is not None
+    assert decision.answer.id == "too-busy"
+
+
 def test_benefit_clear_lead_needs_a_question_about_twitter() -> None:
     from bot.kb.loader import load_knowledge
     from bot.matching.engine import Matcher
