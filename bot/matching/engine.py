@@ -44,7 +44,8 @@ _UNKNOWN_WEIGHT = 0.67
 _RANK_EXTRA = 3
 """Extra candidates ranked so that a few can be set aside (benefits, for a statement)."""
 _CLEAR_LEAD_EVIDENCE = 2
-"""Content words of the message the best entry must use to answer on a clear lead."""
+"""Topic words of the message (not "twitter", which most entries use) the best entry must
+use to answer on a clear lead."""
 _POLARITY_PENALTY = 0.8
 """Score factor for a trigger that is negated ("no followers", "not enough time") when the
 message has no negation at all ("I followed everyone"): same words, opposite sense."""
@@ -346,9 +347,12 @@ class Matcher:
         return [self._candidate(e, scores[e]) for e in order]
 
     def _evidence(self, message: _Message, entry_id: str) -> int:
-        """How many of the message's content words the entry ``entry_id`` uses."""
+        """How many of the message's topic words the entry ``entry_id`` uses.
+
+        A word most entries use ("twitter") is evidence for none of them.
+        """
         vocab = self._entry_vocab[self._position[entry_id]]
-        return sum(1 for w in message.content if w in vocab)
+        return sum(1 for w in message.content if w in vocab and w not in self._common)
 
     def _candidate(self, entry_index: int, score: float) -> Candidate:
         entry = self._entries[entry_index]

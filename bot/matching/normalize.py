@@ -167,17 +167,32 @@ def stem(word: str) -> str:
     return word
 
 
+FILLERS = frozenset(
+    "actually even really just genuinely honestly literally truly seriously basically"
+    " lol lmao haha imo imho tho".split()
+)
+"""Words that only add emphasis: dropped before synonyms apply, so "what would I *actually*
+get out of it" reads as "what would I get out of it" (in messages and triggers alike)."""
+
+
+def _plain(tokens: Iterable[str]) -> tuple[str, ...]:
+    return tuple(t for t in tokens if t not in FILLERS)
+
+
 class SynonymMap:
-    """Rewrites variant words and phrases to their canonical term, longest phrase first."""
+    """Rewrites variant words and phrases to their canonical term, longest phrase first.
+
+    Filler words are dropped first, in variants and in the text alike.
+    """
 
     def __init__(self, synonyms: Mapping[str, Iterable[str]]) -> None:
         self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for canonical, variants in sorted(synonyms.items()):
-            target = tuple(tokenize(canonical))
+            target = _plain(tokenize(canonical))
             if not target:
                 continue
             for variant in variants:
-                key = tuple(tokenize(variant))
+                key = _plain(tokenize(variant))
                 if key and key != target:
                     self._phrases.setdefault(key, target)
         self.max_len = max((len(k) for k in self._phrases), default=0)
@@ -192,7 +207,9 @@ class SynonymMap:
         return {w for key in self._phrases for w in key}
 
     def apply(self, tokens: Sequence[str]) -> list[str]:
-        """``tokens`` with every variant phrase replaced by its canonical term."""
+        """``tokens`` without fillers, every variant phrase replaced by its canonical term."""
+        if not FILLERS.isdisjoint(tokens):
+            tokens = _plain(tokens)
         if not self._phrases:
             return list(tokens)
         out: list[str] = []
