@@ -168,8 +168,24 @@ def stem(word: str) -> str:
 
 
 FILLERS = frozenset(
-    "actually even really just genuinely honestly literally truly seriously basically"
-    " lol lmao haha imo imho tho".split()
+    [
+        "actually",
+        "even",
+        "really",
+        "just",
+        "genuinely",
+        "honestly",
+        "literally",
+        "truly",
+        "seriously",
+        "basically",
+        "lol",
+        "lmao",
+        "haha",
+        "imo",
+        "imho",
+        "tho",
+    ]
 )
 """Words that only add emphasis: dropped before synonyms apply, so "what would I *actually*
 get out of it" reads as "what would I get out of it" (in messages and triggers alike)."""
