@@ -51,7 +51,7 @@ _POLARITY_PENALTY = 0.8
 message has no negation at all ("I followed everyone"): same words, opposite sense."""
 _NEGATIONS = frozenset(
     {"not", "no", "never", "nothing", "nobody", "none", "noone", "cannot", "without"}
-    | {"hardly", "barely", "zero", "few", "nor"}
+    | {"hardly", "barely", "zero", "few", "nor", "only", "impossible", "rarely", "seldom"}
 )
 """Words that turn a statement into a complaint; triggers using them need one in the message."""
 _RHETORICAL_TEXT = (

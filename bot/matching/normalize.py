@@ -185,6 +185,12 @@ FILLERS = frozenset(
         "imo",
         "imho",
         "tho",
+        "meh",
+        "nah",
+        "eh",
+        "hmm",
+        "ugh",
+        "welp",
     ]
 )
 """Words that only add emphasis: dropped before synonyms apply, so "what would I *actually*
