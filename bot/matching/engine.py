@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from operator import itemgetter
@@ -30,7 +31,7 @@ from bot.matching.types import Candidate, Decision, Outcome, Thresholds
 
 log = logging.getLogger(__name__)
 
-_RESCORE = 5
+_RESCORE = 4
 """How many triggers (by coverage) are re-scored with rapidfuzz."""
 _PER_ENTRY = 3
 """At most this many of them from one entry."""
@@ -59,7 +60,9 @@ _RHETORICAL_TEXT = (
     *("who has", "when would", "when will i", "when do i", "am i supposed to"),
     *("where would i find", "where do i find", "how would i find"),
 )
-_RHETORICAL = tuple(" ".join(stem(w) for w in phrase.split()) for phrase in _RHETORICAL_TEXT)
+_RHETORICAL = re.compile(
+    "|".join(re.escape(" ".join(stem(w) for w in phrase.split())) for phrase in _RHETORICAL_TEXT)
+)
 """Rhetorical questions that say "nobody" or "never": "who would read it" is "nobody would
 read it", "when would I tweet" is "I never could". They count as a negation on both sides:
 a trigger using one only fully matches a message with a negation or one of them."""
@@ -88,7 +91,7 @@ class _Trigger:
     negated: bool  # uses a negation: only fully matches a message with one
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Message:
     """A message's tokens, prepared once per ``match``."""
 
@@ -96,6 +99,9 @@ class _Message:
     words: list[str]  # typos corrected, synonyms applied
     norm: str  # the stems of ``words``, space-joined
     content: list[str]  # stems of the content words, unique, in order
+    negated: bool = False  # has a negation or a rhetorical "who would" question
+    stems: frozenset[str] | None = None  # stems of ``raw`` and ``words`` (computed on use)
+    raw_norm: str = ""  # the stems of ``raw``, space-joined (computed on use)
 
 
 class Matcher:
@@ -158,15 +164,15 @@ class Matcher:
             frozenset(stem(w) for phrase in getattr(entry, "context", ()) for w in tokenize(phrase))
             for entry in self._entries
         ]
-        # Everyday-talk phrases (objections only), as space-padded stemmed text.
-        self._everyday: list[tuple[str, ...]] = [
-            tuple(
-                f" {' '.join(stem(w) for w in tokenize(phrase))} "
+        # Everyday-talk phrases (objections only): one pattern of whole stemmed words each.
+        self._everyday: list[re.Pattern[str] | None] = []
+        for entry in self._entries:
+            stemmed = [
+                " ".join(stem(w) for w in tokenize(phrase))
                 for phrase in getattr(entry, "everyday", ())
-                if tokenize(phrase)
-            )
-            for entry in self._entries
-        ]
+            ]
+            alternatives = "|".join(re.escape(p) for p in stemmed if p)
+            self._everyday.append(re.compile(rf"\b(?:{alternatives})\b") if alternatives else None)
 
         triggers: list[_Trigger] = []
         index_map: dict[str, list[int]] = defaultdict(list)
@@ -206,6 +212,8 @@ class Matcher:
         if cached is not None:
             return cached
         if word in self._vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS:
+            if len(self._typo_cache) < 50_000:
+                self._typo_cache[word] = word
             return word
         fixed = self._stem_forms.get(stem(word), word)  # "puts" -> "put", "writer" -> "write"
         english = word in english_words()
@@ -239,8 +247,9 @@ class Matcher:
 
     def _prepare(self, raw: list[str]) -> _Message:
         """A message's tokens corrected, rewritten by synonyms and stemmed."""
+        known = self._typo_cache.get
         correct = self._correct
-        words = self._synonyms.apply([correct(w) for w in raw])
+        words = self._synonyms.apply([known(w) or correct(w) for w in raw])
         cache = self._stem_cache
         stems: list[str] = []
         content: dict[str, None] = {}
@@ -251,7 +260,9 @@ class Matcher:
             stems.append(stemmed)
             if word not in STOPWORDS:
                 content[stemmed] = None
-        return _Message(raw, words, " ".join(stems), list(content))
+        norm = " ".join(stems)
+        negated = not _NEGATIONS.isdisjoint(stems) or _rhetorical(norm)
+        return _Message(raw, words, norm, list(content), negated)
 
     def _score_entries(self, message: _Message) -> dict[int, float]:
         norm, content = message.norm, message.content
@@ -308,7 +319,7 @@ class Matcher:
                 if len(best_ids) == _RESCORE:
                     break
 
-        negated = not _NEGATIONS.isdisjoint(norm.split()) or _rhetorical(norm)
+        negated = message.negated
         msg_weights = {w: idf.get(w, self._unknown_idf) for w in content}
         msg_total = sum(msg_weights.values())
         focus_cache: dict[int, float] = {}
@@ -325,10 +336,15 @@ class Matcher:
             best = scores.get(entry, -1.0)
             if 100.0 * factor * (base + _W_PHRASE) <= best:
                 continue  # even a perfect phrase score would not beat this entry's best
-            phrase = fuzz.ratio(norm, trigger.text) / 100.0
-            if phrase < 1.0:
-                phrase = max(phrase, fuzz.token_set_ratio(norm, trigger.text) / 100.0)
-            score = 100.0 * factor * (base + _W_PHRASE * phrase)
+            # The phrase score this trigger needs to beat the entry's best so far: rapidfuzz
+            # stops early (and returns 0) below it.
+            needed = max(0.0, (best / (100.0 * factor) - base) / _W_PHRASE * 100.0)
+            phrase = fuzz.ratio(norm, trigger.text, score_cutoff=needed)
+            if phrase < 100.0:
+                phrase = max(
+                    phrase, fuzz.token_set_ratio(norm, trigger.text, score_cutoff=max(needed, phrase))
+                )
+            score = 100.0 * factor * (base + _W_PHRASE * phrase / 100.0)
             if score > best:
                 scores[entry] = score
         return scores
@@ -406,13 +422,15 @@ class Matcher:
         position = self._position[candidate.id]
         context = self._context[position]
         if context:
-            words = {self._stem(w) for w in (*message.raw, *message.words)}
-            if context.isdisjoint(words):
+            if message.stems is None:
+                message.stems = frozenset(self._stem(w) for w in (*message.raw, *message.words))
+            if context.isdisjoint(message.stems):
                 return False
         everyday = self._everyday[position]
-        if everyday and "twitter" not in message.words:
-            raw = f" {' '.join(self._stem(w) for w in message.raw)} "
-            if any(phrase in raw or phrase in f" {message.norm} " for phrase in everyday):
+        if everyday is not None and "twitter" not in message.words:
+            if not message.raw_norm:
+                message.raw_norm = " ".join(self._stem(w) for w in message.raw)
+            if everyday.search(message.raw_norm) or everyday.search(message.norm):
                 return False
         return True
 
@@ -464,7 +482,7 @@ def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
 
 def _rhetorical(norm: str) -> bool:
     """Whether a normalised text asks a rhetorical "who would" / "when would I" question."""
-    return any(phrase in norm for phrase in _RHETORICAL)
+    return _RHETORICAL.search(norm) is not None
 
 
 def _asks(text: str, words: list[str]) -> bool:

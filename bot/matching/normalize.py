@@ -234,27 +234,25 @@ class SynonymMap:
             tokens = _plain(tokens)
         if not self._phrases:
             return list(tokens)
-        out: list[str] = []
         longest = self._longest
         phrases = self._phrases
-        i = 0
         n = len(tokens)
-        while i < n:
-            token = tokens[i]
-            most = longest.get(token)
-            if most is not None:
-                for size in range(min(most, n - i), 0, -1):
-                    target = phrases.get(tuple(tokens[i : i + size]))
-                    if target is not None:
-                        out.extend(target)
-                        i += size
-                        break
-                else:
-                    out.append(token)
-                    i += 1
+        out: list[str] = []
+        i = 0  # tokens before i are done
+        for start in [k for k, token in enumerate(tokens) if token in longest]:
+            if start < i:
+                continue  # inside a phrase already replaced
+            out.extend(tokens[i:start])
+            for size in range(min(longest[tokens[start]], n - start), 0, -1):
+                target = phrases.get(tuple(tokens[start : start + size]))
+                if target is not None:
+                    out.extend(target)
+                    i = start + size
+                    break
             else:
-                out.append(token)
-                i += 1
+                out.append(tokens[start])
+                i = start + 1
+        out.extend(tokens[i:])
         return out
 
 
