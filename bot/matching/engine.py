@@ -341,9 +341,8 @@ class Matcher:
             needed = max(0.0, (best / (100.0 * factor) - base) / _W_PHRASE * 100.0)
             phrase = fuzz.ratio(norm, trigger.text, score_cutoff=needed)
             if phrase < 100.0:
-                phrase = max(
-                    phrase, fuzz.token_set_ratio(norm, trigger.text, score_cutoff=max(needed, phrase))
-                )
+                cutoff = max(needed, phrase)
+                phrase = max(phrase, fuzz.token_set_ratio(norm, trigger.text, score_cutoff=cutoff))
             score = 100.0 * factor * (base + _W_PHRASE * phrase / 100.0)
             if score > best:
                 scores[entry] = score
