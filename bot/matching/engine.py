@@ -309,9 +309,18 @@ class Matcher:
             coverage = matched
         # The best-covered triggers, at most _PER_ENTRY per entry: one entry with many
         # similar triggers must not crowd every other entry out of the re-scoring.
+        if all(w in self._common for w in generators):
+            # Only words most entries use ("i don't get twitter"): coverage ties everywhere,
+            # so the triggers closest as phrases are the ones worth scoring.
+            texts = {t: triggers[t].text for t in coverage}
+            found = process.extract(norm, texts, scorer=fuzz.ratio, limit=_RESCORE * 3)
+            order = [t for _, _, t in found]
+        else:
+            ranked = sorted(coverage.items(), key=itemgetter(1), reverse=True)
+            order = [t for t, _ in ranked[: _RESCORE * 3]]
         best_ids: list[int] = []
         per_entry: dict[int, int] = {}
-        for t, _ in sorted(coverage.items(), key=itemgetter(1), reverse=True)[: _RESCORE * 3]:
+        for t in order:
             entry = triggers[t].entry
             if per_entry.get(entry, 0) < _PER_ENTRY:
                 per_entry[entry] = per_entry.get(entry, 0) + 1

@@ -263,3 +263,13 @@ def test_benefit_clear_lead_needs_a_question_about_twitter() -> None:
         "can you send me the link to the live stream of the meeting?",
     ):
         assert matcher.match(chatter).outcome != Outcome.ANSWER, chatter
+
+
+def test_message_of_only_common_words_is_compared_as_a_phrase() -> None:
+    """'twitter' is in most entries: ties in coverage must not hide the closest trigger."""
+    from bot.kb.loader import load_knowledge
+
+    matcher = Matcher(load_knowledge())
+    decision = matcher.match("i don't get twitter")
+    assert decision.outcome is Outcome.SUGGEST
+    assert decision.suggestions[0].id == "whats-the-point"

@@ -50,7 +50,7 @@ def test_dev_set_quality() -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [s for s in EVAL_SETS if s.kind in ("tuning", "aggregate") and s.name != "chatter"],
+    [s for s in EVAL_SETS if s.kind in ("tuning", "aggregate") and "chatter" not in s.name],
     ids=lambda spec: spec.name,
 )
 def test_right_decisions(spec: EvalSet) -> None:
@@ -59,9 +59,10 @@ def test_right_decisions(spec: EvalSet) -> None:
     assert result.right_rate >= 0.92, _report(result)
 
 
-def test_chatter_is_left_alone() -> None:
+@pytest.mark.parametrize("name", ["chatter", "chatter_team"])
+def test_chatter_is_left_alone(name: str) -> None:
     """Everyday community talk, much of it about Twitter: the bot answers almost none."""
-    result = _result(_present(BY_NAME["chatter"]).path)
+    result = _result(_present(BY_NAME[name]).path)
     assert result.silence_rate >= 0.98, _report(result)
 
 
