@@ -401,6 +401,8 @@ class Matcher:
                 return self._suggest(text, ranked[: limits.max_suggestions])
             ranked = objections
         best = ranked[0]
+        if best.kind == EntryKind.OBJECTION and _PRAISE.search(" ".join(raw)):
+            return self._suggest(text, ranked)
         if not self._in_context(message, best):
             # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
             return self._suggest(text, ranked)
@@ -486,6 +488,13 @@ def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
     if len(word) >= 6 or len(word) != len(fix):
         return True
     return sorted(word) == sorted(fix)  # a transposition
+
+
+_PRAISE = re.compile(
+    r"\b(?:proud|congrats|congratulations|kudos|bravo|awesome|amazing|well done|great job"
+    r"|nice work|good job)\b"
+)
+"""Praise is never an objection: "her tweet went viral, so proud of her"."""
 
 
 def _rhetorical(norm: str) -> bool:

@@ -273,3 +273,13 @@ def test_message_of_only_common_words_is_compared_as_a_phrase() -> None:
     decision = matcher.match("i don't get twitter")
     assert decision.outcome is Outcome.SUGGEST
     assert decision.suggestions[0].id == "whats-the-point"
+
+
+def test_praise_is_never_an_objection() -> None:
+    from bot.kb.loader import load_knowledge
+
+    matcher = Matcher(load_knowledge())
+    assert matcher.match("her tweet went viral, so proud of her").answer is None
+    decision = matcher.match("what if a screenshot of my tweet goes viral")
+    assert decision.answer is not None
+    assert decision.answer.id == "professional-risk"
