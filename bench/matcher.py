@@ -46,7 +46,7 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout7", SETS_DIR / "heldout7.yaml", "tuning"),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
-    EvalSet("chatter", SETS_DIR / "chatter.yaml", "aggregate"),
+    EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

@@ -401,7 +401,8 @@ class Matcher:
                 return self._suggest(text, ranked[: limits.max_suggestions])
             ranked = objections
         best = ranked[0]
-        if best.kind == EntryKind.OBJECTION and _PRAISE.search(" ".join(raw)):
+        plain = " ".join(raw)
+        if _LOGISTICS.search(plain) or (best.kind == EntryKind.OBJECTION and _PRAISE.search(plain)):
             return self._suggest(text, ranked)
         if not self._in_context(message, best):
             # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
@@ -492,9 +493,16 @@ def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
 
 _PRAISE = re.compile(
     r"\b(?:proud|congrats|congratulations|kudos|bravo|awesome|amazing|well done|great job"
-    r"|nice work|good job)\b"
+    r"|nice work|good job|loving it|love it|love this)\b"
 )
 """Praise is never an objection: "her tweet went viral, so proud of her"."""
+_LOGISTICS = re.compile(
+    r"^(?:can someone|can anyone|could someone|could anyone|anyone know|does anyone know"
+    r"|can i dm you|what time|when is|where do i post"
+    r"|who has the link)\b"
+)
+"""A request to the channel ("can someone share the link", "what time is the chat") is never
+answered from the knowledge base."""
 
 
 def _rhetorical(norm: str) -> bool:

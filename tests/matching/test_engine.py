@@ -283,3 +283,25 @@ def test_praise_is_never_an_objection() -> None:
     decision = matcher.match("what if a screenshot of my tweet goes viral")
     assert decision.answer is not None
     assert decision.answer.id == "professional-risk"
+
+
+@pytest.mark.parametrize(
+    "request_to_channel",
+    [
+        "can someone share the link to that viral tweet about ECG mimics?",
+        "what time is the tweet chat this week?",
+        "anyone know where the HIPAA policy lives?",
+    ],
+)
+def test_requests_to_the_channel_are_not_answered(request_to_channel: str) -> None:
+    from bot.kb.loader import load_knowledge
+
+    assert Matcher(load_knowledge()).match(request_to_channel).answer is None
+
+
+def test_generic_you_questions_still_answer() -> None:
+    from bot.kb.loader import load_knowledge
+
+    decision = Matcher(load_knowledge()).match("can you say anything useful in 280 characters?")
+    assert decision.answer is not None
+    assert decision.answer.id == "too-short"
