@@ -33,6 +33,8 @@ class EvalSet:
     """"public" (the shared dev set), "tuning" (its misses were read and fixed),
     "aggregate" (only its totals were read, but often, while tuning) or "blind"
     (only its totals were read, a few times: the honest estimate)."""
+    floor: float = 0.92
+    """The share of right decisions the tests require of a tuning or aggregate set."""
 
 
 EVAL_SETS: tuple[EvalSet, ...] = (
@@ -44,9 +46,15 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout5_blind", SETS_DIR / "heldout5.yaml", "blind"),
     EvalSet("heldout6", SETS_DIR / "heldout6.yaml", "tuning"),
     EvalSet("heldout7", SETS_DIR / "heldout7.yaml", "tuning"),
+    # Indirect phrasings (anecdotes, metaphors, sarcasm): harder than the dev set's kind, so
+    # its floor guards against regressions rather than certifying the bar (84.3 % when added
+    # to the tests; 66.8 % at first look).
+    EvalSet("heldout8", SETS_DIR / "heldout8.yaml", "tuning", floor=0.82),
+    EvalSet("heldout9_blind", SETS_DIR / "heldout9.yaml", "blind"),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
+    EvalSet("chatter2", SETS_DIR / "chatter2.yaml", "tuning"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

@@ -499,9 +499,11 @@ _PRAISE = re.compile(
 _LOGISTICS = re.compile(
     r"^(?:can someone|can anyone|could someone|could anyone|anyone know|does anyone know"
     r"|can i dm you|what time|when is|where do i post"
-    r"|who has the link)\b"
+    r"|who has the link"
+    r"|(?:who is|whos|who will be|who s) (?:hosting|running|moderating|leading|presenting"
+    r"|organising|organizing|speaking|chairing))\b"
 )
-"""A request to the channel ("can someone share the link", "what time is the chat") is never
+"""A request to the channel ("can someone share the link", "who's hosting the chat") is never
 answered from the knowledge base."""
 
 
