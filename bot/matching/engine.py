@@ -493,9 +493,12 @@ def _plausible_typo(word: str, fix: str, *, english: bool = False) -> bool:
 
 _PRAISE = re.compile(
     r"\b(?:proud|congrats|congratulations|kudos|bravo|awesome|amazing|well done|great job"
-    r"|nice work|good job|loving it|love it|love this)\b"
+    r"|nice work|good job|loving it|love it|love this"
+    r"|(?:great|brilliant|excellent|fantastic|fascinating) (?:cases|posts|threads|content|stuff))\b"
+    r"|^(?:thanks|thank you|thank u|thx|ty) for\b(?!.*\b(?:but|though|however|no thanks)\b)"
 )
-"""Praise is never an objection: "her tweet went viral, so proud of her"."""
+"""Praise and thanks are never an objection: "her tweet went viral, so proud of her", "thanks
+for your attention" (but "thanks for the tip, but I'm too busy" may be)."""
 _LOGISTICS = re.compile(
     r"^(?:can someone|can anyone|could someone|could anyone|anyone know|does anyone know"
     r"|can i dm you|what time|when is|where do i post"

@@ -280,9 +280,30 @@ def test_praise_is_never_an_objection() -> None:
 
     matcher = Matcher(load_knowledge())
     assert matcher.match("her tweet went viral, so proud of her").answer is None
+    assert matcher.match("my attending is on twitter a lot, he posts great cases").answer is None
     decision = matcher.match("what if a screenshot of my tweet goes viral")
     assert decision.answer is not None
     assert decision.answer.id == "professional-risk"
+
+
+def test_thanks_is_not_an_objection_unless_a_but_follows() -> None:
+    from bot.kb.loader import load_knowledge
+
+    matcher = Matcher(load_knowledge())
+    assert matcher.match("thanks for your attention everyone").answer is None
+    decision = matcher.match("thanks for the tip, but I'm way too busy for twitter")
+    assert decision.answer is not None
+    assert decision.answer.id == "too-busy"
+
+
+def test_introvert_is_about_the_speaker() -> None:
+    from bot.kb.loader import load_knowledge
+
+    matcher = Matcher(load_knowledge())
+    assert matcher.match("he's such a private person, never talks about his weekend").answer is None
+    decision = matcher.match("I'm a very private person")
+    assert decision.answer is not None
+    assert decision.answer.id == "introvert"
 
 
 @pytest.mark.parametrize(
@@ -291,6 +312,7 @@ def test_praise_is_never_an_objection() -> None:
         "can someone share the link to that viral tweet about ECG mimics?",
         "what time is the tweet chat this week?",
         "anyone know where the HIPAA policy lives?",
+        "who's hosting the tweet chat on thursday?",
     ],
 )
 def test_requests_to_the_channel_are_not_answered(request_to_channel: str) -> None:
