@@ -153,7 +153,11 @@ class Matcher:
         min_weight = top_idf * _MIN_TRIGGER_WEIGHT
         self._entry_vocab = [frozenset(v) for v in entry_vocab]
         self._common = frozenset(w for w, c in df.items() if c * 2 > n)
-        self._position = {entry.id: i for i, entry in enumerate(self._entries)}
+        self._kinds = [
+            EntryKind.OBJECTION if e.kind == EntryKind.OBJECTION else EntryKind.BENEFIT
+            for e in self._entries
+        ]
+        self._is_objection = [kind == EntryKind.OBJECTION for kind in self._kinds]
         # Inflected forms map to the vocabulary word with the same stem ("puts" -> "put").
         self._stem_forms: dict[str, str] = {}
         for word in sorted(self._vocab):
@@ -366,22 +370,25 @@ class Matcher:
 
     def _rank(self, message: _Message, limit: int) -> list[Candidate]:
         """The best-scoring entries, best first, at most ``limit``."""
+        return [self._candidate(e, score) for e, score in self._ranked(message, limit)]
+
+    def _ranked(self, message: _Message, limit: int) -> list[tuple[int, float]]:
+        """(entry index, score clipped to 0-100) of the best entries, best first."""
         scores = self._score_entries(message)
         order = sorted(scores, key=lambda e: (-scores[e], e))[:limit]
-        return [self._candidate(e, scores[e]) for e in order]
+        return [(e, min(100.0, max(0.0, scores[e]))) for e in order]
 
-    def _evidence(self, message: _Message, entry_id: str) -> int:
-        """How many of the message's topic words the entry ``entry_id`` uses.
+    def _evidence(self, message: _Message, entry: int) -> int:
+        """How many of the message's topic words the entry at index ``entry`` uses.
 
         A word most entries use ("twitter") is evidence for none of them.
         """
-        vocab = self._entry_vocab[self._position[entry_id]]
+        vocab = self._entry_vocab[entry]
         return sum(1 for w in message.content if w in vocab and w not in self._common)
 
     def _candidate(self, entry_index: int, score: float) -> Candidate:
         entry = self._entries[entry_index]
-        kind = EntryKind.OBJECTION if entry.kind == EntryKind.OBJECTION else EntryKind.BENEFIT
-        return Candidate(entry.id, kind, min(100.0, max(0.0, score)))
+        return Candidate(entry.id, self._kinds[entry_index], score)
 
     def match(self, text: str) -> Decision:
         """ANSWER, SUGGEST or SILENT for one message."""
@@ -390,47 +397,49 @@ class Matcher:
         if not raw:
             return Decision(text, Outcome.SILENT)
         message = self._prepare(raw)
-        ranked = self._rank(message, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
-        if not ranked or ranked[0].score < limits.suggest:
+        # Candidates are (entry index, score) pairs: Candidate objects are built only for
+        # what the decision carries.
+        ranked = self._ranked(message, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
+        if not ranked or ranked[0][1] < limits.suggest:
             return Decision(text, Outcome.SILENT)
+        is_objection = self._is_objection
         if not _asks(text, raw):
             # A statement is never answered with a benefit, so a benefit is no rival either:
             # "I'm shy" is the introvert objection even if "introverts can network" scores close.
-            objections = [c for c in ranked if c.kind == EntryKind.OBJECTION]
-            if not objections or objections[0].score < limits.suggest:
+            objections = [c for c in ranked if is_objection[c[0]]]
+            if not objections or objections[0][1] < limits.suggest:
                 return self._suggest(text, ranked[: limits.max_suggestions])
             ranked = objections
-        best = ranked[0]
+        best, score = ranked[0]
         plain = " ".join(raw)
-        if _LOGISTICS.search(plain) or (best.kind == EntryKind.OBJECTION and _PRAISE.search(plain)):
+        if _LOGISTICS.search(plain) or (is_objection[best] and _PRAISE.search(plain)):
             return self._suggest(text, ranked)
         if not self._in_context(message, best):
             # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
             return self._suggest(text, ranked)
-        lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
-        if best.score >= limits.answer and lead >= limits.margin:
-            return Decision(text, Outcome.ANSWER, answer=best)
+        lead = score - (ranked[1][1] if len(ranked) > 1 else 0.0)
+        if score >= limits.answer and lead >= limits.margin:
+            return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
         if (
-            best.score >= limits.clear_lead_answer
+            score >= limits.clear_lead_answer
             and lead >= limits.clear_lead_margin
-            and self._evidence(message, best.id) >= _CLEAR_LEAD_EVIDENCE
-            and (best.kind == EntryKind.OBJECTION or self._asks_about_twitter(message))
+            and self._evidence(message, best) >= _CLEAR_LEAD_EVIDENCE
+            and (is_objection[best] or self._asks_about_twitter(message))
         ):
             # A clear lead: well ahead of every other entry, on at least two of the
             # message's own topic words (one shared word is what chit-chat looks like).
             # A benefit also needs a question about what Twitter does for the asker
             # ("can twitter get me talks?"), not about logistics ("is there a session?",
             # "will my talk be recorded?").
-            return Decision(text, Outcome.ANSWER, answer=best)
+            return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
         return self._suggest(text, ranked)
 
-    def _in_context(self, message: _Message, candidate: Candidate) -> bool:
+    def _in_context(self, message: _Message, position: int) -> bool:
         """Whether the message reads as the entry's objection rather than everyday talk.
 
         It needs one of the entry's context words (when it has any), and it must not use one
         of its everyday phrases ("today", "lunch") unless it also mentions Twitter.
         """
-        position = self._position[candidate.id]
         context = self._context[position]
         if context:
             if message.stems is None:
@@ -454,10 +463,14 @@ class Matcher:
             return False
         return "twitter" in message.words
 
-    def _suggest(self, text: str, ranked: list[Candidate]) -> Decision:
+    def _suggest(self, text: str, ranked: list[tuple[int, float]]) -> Decision:
         limits = self.thresholds
-        suggestions = tuple(c for c in ranked if c.score >= limits.suggest)
-        return Decision(text, Outcome.SUGGEST, suggestions=suggestions[: limits.max_suggestions])
+        suggestions = tuple(
+            self._candidate(e, score)
+            for e, score in ranked[: limits.max_suggestions]
+            if score >= limits.suggest
+        )
+        return Decision(text, Outcome.SUGGEST, suggestions=suggestions)
 
 
 _COMMON_WORD_COUNT = 100
