@@ -51,6 +51,7 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     # to the tests; 66.8 % at first look).
     EvalSet("heldout8", SETS_DIR / "heldout8.yaml", "tuning", floor=0.82),
     EvalSet("heldout9_blind", SETS_DIR / "heldout9.yaml", "blind"),
+    EvalSet("heldout10_blind", SETS_DIR / "heldout10.yaml", "blind"),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
