@@ -30,7 +30,8 @@ class EvalSet:
     name: str
     path: Path
     kind: str
-    """"public" (the shared dev set), "tuning" (its misses were read and fixed),
+    """"public" (the shared dev set), "tuning" (its misses were read and fixed), "nearmiss"
+    (adversarial chit-chat, measured but not tuned on),
     "aggregate" (only its totals were read, but often, while tuning) or "blind"
     (only its totals were read, a few times: the honest estimate)."""
     floor: float = 0.92
@@ -56,6 +57,9 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
     EvalSet("chatter2", SETS_DIR / "chatter2.yaml", "tuning"),
+    # Adversarial chit-chat in objection words, some of it as close to an objection as the dev
+    # set's own ("my days are so full this month"): 90.0 % silent at first look, not tuned on.
+    EvalSet("chatter3_nearmiss", SETS_DIR / "chatter3.yaml", "nearmiss"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 
