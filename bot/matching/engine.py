@@ -77,6 +77,8 @@ _REQUEST_WORDS = frozenset(
 _ASKER_WORDS = frozenset({"i", "me", "my", "myself", "people", "doctor", "doctors"})
 _ASKER_WORDS |= frozenset({"physician", "physicians", "docs", "clinicians"})
 """Words that make a question about what Twitter does for someone, not about logistics."""
+_CAPABILITY_STARTS = frozenset({"can", "could", "does", "do", "will", "would", "is", "how"})
+"""Questions that ask what Twitter can do ("could twitter raise the profile of my field?")."""
 _W_COVERAGE = 0.4
 _W_FOCUS = 0.4
 _W_PHRASE = 0.2
@@ -459,9 +461,9 @@ class Matcher:
         """Whether a question asks what Twitter does for the asker (or for doctors)."""
         if not _REQUEST_WORDS.isdisjoint(message.raw):
             return True
-        if _ASKER_WORDS.isdisjoint(message.raw):
+        if "twitter" not in message.words:
             return False
-        return "twitter" in message.words
+        return not _ASKER_WORDS.isdisjoint(message.raw) or message.raw[0] in _CAPABILITY_STARTS
 
     def _suggest(self, text: str, ranked: list[tuple[int, float]]) -> Decision:
         limits = self.thresholds

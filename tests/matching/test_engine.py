@@ -1,9 +1,10 @@
-"""Matcher behaviour on a tiny handmade knowledge base."""
+"""Matcher behaviour on a tiny handmade knowledge base, and on the bundled one."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.kb.loader import load_knowledge
 from bot.kb.model import EntryKind, KnowledgeBase
 from bot.matching.engine import Matcher
 from bot.matching.types import Decision, Outcome, Thresholds
@@ -234,74 +235,69 @@ def test_everyday_phrases_gate_talk_about_the_day() -> None:
     assert matcher.match("I'm too busy for this, chatgpt").outcome is Outcome.ANSWER
 
 
-def test_bundled_kb_stays_silent_on_a_busy_day() -> None:
-    from bot.kb.loader import load_knowledge
+@pytest.fixture(scope="module")
+def bundled() -> Matcher:
+    """A matcher on the bundled knowledge base (built once: it is read-only)."""
+    return Matcher(load_knowledge())
 
-    matcher = Matcher(load_knowledge())
+
+def test_bundled_kb_stays_silent_on_a_busy_day(bundled: Matcher) -> None:
     for chatter in (
         "too busy to chat rn, in clinic",
         "sorry, too busy this week to join the webinar",
         "I'm too tired to cook tonight",
         "no time to eat lunch today lol",
     ):
-        assert matcher.match(chatter).answer is None, chatter
-    decision = matcher.match("too busy today to even think about twitter")
+        assert bundled.match(chatter).answer is None, chatter
+    decision = bundled.match("too busy today to even think about twitter")
     assert decision.answer is not None
     assert decision.answer.id == "too-busy"
 
 
-def test_benefit_clear_lead_needs_a_question_about_twitter() -> None:
-    from bot.kb.loader import load_knowledge
-    from bot.matching.engine import Matcher
-    from bot.matching.types import Outcome
-
-    matcher = Matcher(load_knowledge())
-    assert matcher.match("how do people host a chat on twitter").answer is not None
+def test_benefit_clear_lead_needs_a_question_about_twitter(bundled: Matcher) -> None:
+    assert bundled.match("how do people host a chat on twitter").answer is not None
     for chatter in (
         "is there a social media session at the conference?",
         "will my talk be recorded at the congress?",
         "can you send me the link to the live stream of the meeting?",
     ):
-        assert matcher.match(chatter).outcome != Outcome.ANSWER, chatter
+        assert bundled.match(chatter).outcome != Outcome.ANSWER, chatter
 
 
-def test_message_of_only_common_words_is_compared_as_a_phrase() -> None:
+def test_question_about_what_twitter_can_do_answers_a_benefit(bundled: Matcher) -> None:
+    """ "Could twitter ...?" asks what Twitter does, even with no "me" or "doctors" in it."""
+    decision = bundled.match("could twitter raise the profile of hospital medicine?")
+    assert decision.answer is not None
+    assert decision.answer.id == "specialty-visibility"
+    for chatter in ("is twitter down again?", "can twitter embeds go in the newsletter?"):
+        assert bundled.match(chatter).answer is None, chatter
+
+
+def test_message_of_only_common_words_is_compared_as_a_phrase(bundled: Matcher) -> None:
     """'twitter' is in most entries: ties in coverage must not hide the closest trigger."""
-    from bot.kb.loader import load_knowledge
-
-    matcher = Matcher(load_knowledge())
-    decision = matcher.match("i don't get twitter")
+    decision = bundled.match("i don't get twitter")
     assert decision.outcome is Outcome.SUGGEST
     assert decision.suggestions[0].id == "whats-the-point"
 
 
-def test_praise_is_never_an_objection() -> None:
-    from bot.kb.loader import load_knowledge
-
-    matcher = Matcher(load_knowledge())
-    assert matcher.match("her tweet went viral, so proud of her").answer is None
-    assert matcher.match("my attending is on twitter a lot, he posts great cases").answer is None
-    decision = matcher.match("what if a screenshot of my tweet goes viral")
+def test_praise_is_never_an_objection(bundled: Matcher) -> None:
+    assert bundled.match("her tweet went viral, so proud of her").answer is None
+    assert bundled.match("my attending is on twitter a lot, he posts great cases").answer is None
+    decision = bundled.match("what if a screenshot of my tweet goes viral")
     assert decision.answer is not None
     assert decision.answer.id == "professional-risk"
 
 
-def test_thanks_is_not_an_objection_unless_a_but_follows() -> None:
-    from bot.kb.loader import load_knowledge
-
-    matcher = Matcher(load_knowledge())
-    assert matcher.match("thanks for your attention everyone").answer is None
-    decision = matcher.match("thanks for the tip, but I'm way too busy for twitter")
+def test_thanks_is_not_an_objection_unless_a_but_follows(bundled: Matcher) -> None:
+    assert bundled.match("thanks for your attention everyone").answer is None
+    decision = bundled.match("thanks for the tip, but I'm way too busy for twitter")
     assert decision.answer is not None
     assert decision.answer.id == "too-busy"
 
 
-def test_introvert_is_about_the_speaker() -> None:
-    from bot.kb.loader import load_knowledge
-
-    matcher = Matcher(load_knowledge())
-    assert matcher.match("he's such a private person, never talks about his weekend").answer is None
-    decision = matcher.match("I'm a very private person")
+def test_introvert_is_about_the_speaker(bundled: Matcher) -> None:
+    assert bundled.match("he's such a private person, never talks about his weekend").answer is None
+    decision = bundled.match("I'm a very private person")
     assert decision.answer is not None
     assert decision.answer.id == "introvert"
 
@@ -315,15 +311,13 @@ def test_introvert_is_about_the_speaker() -> None:
         "who's hosting the tweet chat on thursday?",
     ],
 )
-def test_requests_to_the_channel_are_not_answered(request_to_channel: str) -> None:
-    from bot.kb.loader import load_knowledge
+def test_requests_to_the_channel_are_not_answered(
+    bundled: Matcher, request_to_channel: str
+) -> None:
+    assert bundled.match(request_to_channel).answer is None
 
-    assert Matcher(load_knowledge()).match(request_to_channel).answer is None
 
-
-def test_generic_you_questions_still_answer() -> None:
-    from bot.kb.loader import load_knowledge
-
-    decision = Matcher(load_knowledge()).match("can you say anything useful in 280 characters?")
+def test_generic_you_questions_still_answer(bundled: Matcher) -> None:
+    decision = bundled.match("can you say anything useful in 280 characters?")
     assert decision.answer is not None
     assert decision.answer.id == "too-short"
