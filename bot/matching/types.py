@@ -23,7 +23,7 @@ class Thresholds:
 
     answer: float = 75.0
     suggest: float = 55.0
-    margin: float = 8.0
+    margin: float = 6.0
     clear_lead_answer: float = 62.0
     """A lower score still answers when it leads the runner-up by ``clear_lead_margin``."""
     clear_lead_margin: float = 10.0
