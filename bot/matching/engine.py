@@ -536,4 +536,14 @@ def _asks(text: str, words: list[str]) -> bool:
         return True
     if not words:
         return False
-    return words[0] in _QUESTION_STARTS or not _REQUEST_WORDS.isdisjoint(words)
+    if words[0] in _QUESTION_STARTS or not _REQUEST_WORDS.isdisjoint(words):
+        return True
+    return _LATER_QUESTION.search(text) is not None
+
+
+_LATER_QUESTION = re.compile(
+    r"[,;:.!]\s*(?:so\s+|but\s+|and\s+)?(?:can|could|will|would|should|do|does|is|how)\s+"
+    r"(?:i|we|you|it|twitter|x)\b",
+    re.IGNORECASE,
+)
+"""A question after a statement ("I couldn't go, can I follow along on X")."""

@@ -145,6 +145,10 @@ def test_benefit_statement_is_not_answered(matcher: Matcher) -> None:
     question = matcher.match("can twitter help me follow new studies?")
     assert question.answer is not None
     assert question.answer.id == "research-updates"
+    # A question after a statement is still a question (no "?" needed).
+    later = matcher.match("I missed journal club, can I follow new studies on twitter")
+    assert later.answer is not None
+    assert later.answer.id == "research-updates"
 
 
 def test_negated_trigger_needs_a_negation() -> None:
