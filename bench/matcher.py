@@ -44,15 +44,19 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout2", SETS_DIR / "heldout2.yaml", "tuning"),
     EvalSet("heldout3", SETS_DIR / "heldout3.yaml", "aggregate"),
     EvalSet("heldout4", SETS_DIR / "heldout4.yaml", "tuning"),
-    EvalSet("heldout5_blind", SETS_DIR / "heldout5.yaml", "blind"),
+    # Blind until 2026-11-29 (89.3 % right at the last of ~12 looks at its totals); its misses
+    # were read and tuned on since.
+    EvalSet("heldout5", SETS_DIR / "heldout5.yaml", "tuning"),
     EvalSet("heldout6", SETS_DIR / "heldout6.yaml", "tuning"),
     EvalSet("heldout7", SETS_DIR / "heldout7.yaml", "tuning"),
     # Indirect phrasings (anecdotes, metaphors, sarcasm): harder than the dev set's kind, so
     # its floor guards against regressions rather than certifying the bar (84.3 % when added
     # to the tests; 66.8 % at first look).
     EvalSet("heldout8", SETS_DIR / "heldout8.yaml", "tuning", floor=0.82),
-    EvalSet("heldout9_blind", SETS_DIR / "heldout9.yaml", "blind"),
+    # Blind until 2026-11-29 (88.5 % right at first and last look); tuned on since.
+    EvalSet("heldout9", SETS_DIR / "heldout9.yaml", "tuning"),
     EvalSet("heldout10_blind", SETS_DIR / "heldout10.yaml", "blind"),
+    EvalSet("heldout12_blind", SETS_DIR / "heldout12.yaml", "blind"),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
