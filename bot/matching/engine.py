@@ -190,13 +190,18 @@ class Matcher:
             if not content or (entry_index, text) in seen:
                 continue
             seen.add((entry_index, text))
-            weight = max(sum(self._idf[w] for w in content), min_weight)
+            weight = max(math.fsum(self._idf[w] for w in content), min_weight)  # order-free
             for word in content:
                 index_map[word].append(len(triggers))
             negated = not _NEGATIONS.isdisjoint(words) or _rhetorical(text)
             triggers.append(_Trigger(entry_index, text, content, weight, negated))
         self._triggers = tuple(triggers)
         self._index = {w: tuple(ids) for w, ids in index_map.items()}
+        # Each indexed word's place in the order (posting length, word), and the words whose
+        # postings are short enough to generate candidates.
+        by_length = sorted(index_map, key=lambda w: (len(index_map[w]), w))
+        self._word_rank = {w: i for i, w in enumerate(by_length)}
+        self._usable = frozenset(w for w in index_map if len(index_map[w]) <= _MAX_POSTINGS)
         # Postings with each trigger's share of coverage: summing them is the coverage.
         self._shares = {
             w: {t: self._idf[w] / triggers[t].weight for t in ids} for w, ids in index_map.items()
@@ -276,8 +281,8 @@ class Matcher:
         if not content:
             return scores
         idf = self._idf
-        index = self._index
-        known = sorted((w for w in content if w in index), key=lambda w: (len(index[w]), w))
+        rank = self._word_rank
+        known = sorted([w for w in content if w in rank], key=rank.__getitem__)
         if not known:
             return scores
         # Candidate generation from the postings of the message's rarer words. A word used by
@@ -287,12 +292,14 @@ class Matcher:
         # has no rarer word: the triggers it alone would add cannot lead, and it is the
         # longest posting list.
         shares = self._shares
-        usable = [w for w in known if len(shares[w]) <= _MAX_POSTINGS]
+        usable = [w for w in known if w in self._usable]
         generators = [w for w in usable if w not in self._common] or usable
         if not generators:
             return scores
         # The longest posting list is copied in C; only the others are summed in Python.
-        longest = max(generators, key=lambda w: len(shares[w]))
+        # ``known`` is in order of posting length: the longest is the first of the last length.
+        size = len(shares[generators[-1]])
+        longest = next(w for w in generators if len(shares[w]) == size)
         matched = dict(shares[longest])
         get = matched.get
         for word in generators:
@@ -344,7 +351,7 @@ class Matcher:
             focus = focus_cache.get(entry)
             if focus is None:
                 vocab = self._entry_vocab[entry]
-                focus = sum(w for word, w in msg_weights.items() if word in vocab) / msg_total
+                focus = sum([msg_weights[w] for w in content if w in vocab]) / msg_total
                 focus_cache[entry] = focus
             base = _W_COVERAGE * coverage[t] + _W_FOCUS * focus
             factor = _POLARITY_PENALTY if trigger.negated and not negated else 1.0
@@ -445,16 +452,22 @@ class Matcher:
         context = self._context[position]
         if context:
             if message.stems is None:
-                message.stems = frozenset(self._stem(w) for w in (*message.raw, *message.words))
+                message.stems = frozenset((*self._raw_norm(message).split(), *message.norm.split()))
             if context.isdisjoint(message.stems):
                 return False
         everyday = self._everyday[position]
-        if everyday is not None and "twitter" not in message.words:
-            if not message.raw_norm:
-                message.raw_norm = " ".join(self._stem(w) for w in message.raw)
-            if everyday.search(message.raw_norm) or everyday.search(message.norm):
-                return False
-        return True
+        return (
+            everyday is None
+            or "twitter" in message.words
+            or not (everyday.search(self._raw_norm(message)) or everyday.search(message.norm))
+        )
+
+    def _raw_norm(self, message: _Message) -> str:
+        """The stems of the message's words as written, space-joined (computed once)."""
+        if not message.raw_norm:
+            get = self._stem_cache.get
+            message.raw_norm = " ".join([get(w) or self._stem(w) for w in message.raw])
+        return message.raw_norm
 
     @staticmethod
     def _asks_about_twitter(message: _Message) -> bool:

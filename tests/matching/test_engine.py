@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.kb.loader import load_knowledge
@@ -117,6 +122,31 @@ def test_deterministic(kb: KnowledgeBase) -> None:
     second_matcher = Matcher(kb)
     for _ in range(3):
         assert [second_matcher.match(t) for t in texts] == first
+
+
+def test_deterministic_across_processes() -> None:
+    """Same decisions and scores whatever the process's string-hash seed (set order)."""
+    script = (
+        "import json; from bench.matcher import EVAL_SETS, load_labelled; "
+        "from bot.kb.loader import load_knowledge; from bot.matching.engine import Matcher; "
+        "m = Matcher(load_knowledge()); "
+        "print(json.dumps([m.match(t).to_json() for s in EVAL_SETS if s.path.exists() "
+        "for t, _ in load_labelled(s.path)]))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert len(outputs[0]) > 1000
+    assert outputs[0] == outputs[1]
 
 
 def test_kb_attribute(kb: KnowledgeBase, matcher: Matcher) -> None:
