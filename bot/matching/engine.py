@@ -524,18 +524,30 @@ _PRAISE = re.compile(
     r"|nice work|good job|loving it|love it|love this"
     r"|(?:great|brilliant|excellent|fantastic|fascinating) (?:cases|posts|threads|content|stuff))\b"
     r"|^(?:thanks|thank you|thank u|thx|ty) for\b(?!.*\b(?:but|though|however|no thanks)\b)"
+    r"|^(?:happy|merry)\b(?! to\b)"
 )
-"""Praise and thanks are never an objection: "her tweet went viral, so proud of her", "thanks
-for your attention" (but "thanks for the tip, but I'm too busy" may be)."""
+"""Praise, thanks and wishes are never an objection: "her tweet went viral, so proud of her",
+"thanks for your attention", "happy nurses week!" (but "thanks for the tip, but I'm too busy"
+may be)."""
 _LOGISTICS = re.compile(
     r"^(?:can someone|can anyone|could someone|could anyone|anyone know|does anyone know"
     r"|can i dm you|what time|when is|where do i post"
     r"|who has the link"
     r"|(?:who is|whos|who will be|who s) (?:hosting|running|moderating|leading|presenting"
-    r"|organising|organizing|speaking|chairing))\b"
+    r"|organising|organizing|speaking|chairing)"
+    r"|where (?:can|do|did|should) (?:i|we|you) find (?!(?:the |enough |any )?time\b)"
+    r"|(?:what|which) (?:hashtags?|tags?) (?:should|do|are|is|will|shall)"
+    r"|what is (?:our|the) (?:hashtag|tag) for"
+    r"|(?:who|which|any)\b.{0,40}\b(?:good|best|great|favou?rite|recommended|useful)\b.{0,40}"
+    r"\bto follow"
+    r"|(?:who is|who else is|is anyone|anyone|are you|are any of you) (?:else )?"
+    r"(?:going|heading|attending)\b(?! to (?:read|follow|care|listen|see|want|notice|bother))"
+    r"|i (?:just )?(?:tagged|retweeted|dmed|messaged|mentioned) you)\b"
 )
-"""A request to the channel ("can someone share the link", "who's hosting the chat") is never
-answered from the knowledge base."""
+"""A request to the channel ("can someone share the link", "who's hosting the chat", "where do
+I find the slides", "what hashtag should we use", "good accounts to follow?", "who's going to
+the congress?") or a note to someone ("I tagged you") is never answered from the knowledge
+base."""
 
 
 def _rhetorical(norm: str) -> bool:

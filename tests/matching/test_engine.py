@@ -11,7 +11,8 @@ import pytest
 
 from bot.kb.loader import load_knowledge
 from bot.kb.model import EntryKind, KnowledgeBase
-from bot.matching.engine import Matcher
+from bot.matching.engine import _LOGISTICS, Matcher
+from bot.matching.normalize import tokenize
 from bot.matching.types import Decision, Outcome, Thresholds
 
 
@@ -343,12 +344,31 @@ def test_introvert_is_about_the_speaker(bundled: Matcher) -> None:
         "what time is the tweet chat this week?",
         "anyone know where the HIPAA policy lives?",
         "who's hosting the tweet chat on thursday?",
+        "where can I find the slides from last week",
+        "what hashtag should we use for the summit?",
+        "who are some good pharmacists to follow on X?",
+        "who's going to IDWeek this year?",
+        "I tagged you in the photo on X",
+        "happy nurses week!",
     ],
 )
 def test_requests_to_the_channel_are_not_answered(
     bundled: Matcher, request_to_channel: str
 ) -> None:
     assert bundled.match(request_to_channel).answer is None
+
+
+def test_requests_rules_leave_objections_alone(bundled: Matcher) -> None:
+    """The channel-request rules must not swallow objections that start the same way."""
+    decision = bundled.match("where do I find the time for twitter")
+    assert decision.answer is not None
+    assert decision.answer.id == "too-busy"
+    for objection in (
+        "who is going to read my tweets",
+        "who is going to follow a pharmacist",
+        "where would I find the time",
+    ):
+        assert _LOGISTICS.search(" ".join(tokenize(objection))) is None, objection
 
 
 def test_generic_you_questions_still_answer(bundled: Matcher) -> None:
