@@ -58,7 +58,8 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout10_blind", SETS_DIR / "heldout10.yaml", "blind"),
     # Blind at its one look at the totals (89.3 % right, 0.8 % wrong, 98.3 % silent); a tuning
     # script then printed six of its lines by mistake, so only its totals count, and not as blind.
-    EvalSet("heldout11", SETS_DIR / "heldout11.yaml", "aggregate"),
+    # Not tuned on, so its floor guards against regressions rather than certifying the bar.
+    EvalSet("heldout11", SETS_DIR / "heldout11.yaml", "aggregate", floor=0.90),
     EvalSet("heldout12_blind", SETS_DIR / "heldout12.yaml", "blind"),
     EvalSet("heldout13", SETS_DIR / "heldout13.yaml", "tuning"),
     EvalSet("heldout14", SETS_DIR / "heldout14.yaml", "tuning"),
