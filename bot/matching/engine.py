@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.kb.model import Entry, EntryKind, KnowledgeBase
-from bot.matching.normalize import STOPWORDS, SynonymMap, stem, tokenize
+from bot.matching.normalize import MAX_INPUT_CHARS, STOPWORDS, SynonymMap, stem, tokenize
 from bot.matching.types import Candidate, Decision, Outcome, Thresholds
 
 log = logging.getLogger(__name__)
@@ -564,7 +564,7 @@ def _asks(text: str, words: list[str]) -> bool:
         return False
     if words[0] in _QUESTION_STARTS or not _REQUEST_WORDS.isdisjoint(words):
         return True
-    return _LATER_QUESTION.search(text) is not None
+    return _LATER_QUESTION.search(text, 0, MAX_INPUT_CHARS) is not None
 
 
 _LATER_QUESTION = re.compile(

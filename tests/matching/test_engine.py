@@ -11,8 +11,8 @@ import pytest
 
 from bot.kb.loader import load_knowledge
 from bot.kb.model import EntryKind, KnowledgeBase
-from bot.matching.engine import _LOGISTICS, Matcher
-from bot.matching.normalize import tokenize
+from bot.matching.engine import _LOGISTICS, Matcher, _asks
+from bot.matching.normalize import MAX_INPUT_CHARS, tokenize
 from bot.matching.types import Decision, Outcome, Thresholds
 
 
@@ -176,10 +176,14 @@ def test_benefit_statement_is_not_answered(matcher: Matcher) -> None:
     question = matcher.match("can twitter help me follow new studies?")
     assert question.answer is not None
     assert question.answer.id == "research-updates"
-    # A question after a statement is still a question (no "?" needed).
+    # A question after a statement is still a question (no "?" needed)...
     later = matcher.match("I missed journal club, can I follow new studies on twitter")
     assert later.answer is not None
     assert later.answer.id == "research-updates"
+    # ...within the part of a message the matcher reads (the first MAX_INPUT_CHARS).
+    padded = "journal club " * (MAX_INPUT_CHARS // 13 + 1) + ", can I follow new studies"
+    assert not _asks(padded, tokenize(padded))
+    assert _asks(padded[-40:], tokenize(padded[-40:]))
 
 
 def test_negated_trigger_needs_a_negation() -> None:
