@@ -26,6 +26,10 @@ from bot.matching.normalize import MAX_INPUT_CHARS, SynonymMap, clean, stem, tok
         ("sooooo busyyyy", "soo busyy"),
         ("don't can't won't what's i'm i've", "do not can not will not what is i am i have"),
         ("dont cant whats im", "do not can not what is i am"),
+        (
+            "who s gonna read it, dunno, aint worth it",
+            "who s going to read it do not know is not worth it",
+        ),
         ("it’s the doctor’s", "it is the doctor"),
         ("140 characters / 280", "140 characters 280"),
         ("bu\u200bsy \u202etime\u202c", "busy time"),
