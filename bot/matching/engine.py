@@ -543,6 +543,8 @@ _LOGISTICS = re.compile(
     r"\bto follow"
     r"|(?:who is|who else is|is anyone|anyone|are you|are any of you) (?:else )?"
     r"(?:going|heading|attending)\b(?! to (?:read|follow|care|listen|see|want|notice|bother))"
+    r"|who (?:runs|manages|handles|moderates|hosts|organizes|organises)"
+    r"|can you (?:please )?(?:tag|send|retweet|forward|add|dm) me"
     r"|i (?:just )?(?:tagged|retweeted|dmed|messaged|mentioned) you)\b"
 )
 """A request to the channel ("can someone share the link", "who's hosting the chat", "where do

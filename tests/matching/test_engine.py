@@ -354,6 +354,8 @@ def test_introvert_is_about_the_speaker(bundled: Matcher) -> None:
         "who's going to IDWeek this year?",
         "I tagged you in the photo on X",
         "happy nurses week!",
+        "who runs our twitter account",
+        "can you tag me in the photo tweet",
     ],
 )
 def test_requests_to_the_channel_are_not_answered(
