@@ -395,6 +395,17 @@ class Matcher:
         vocab = self._entry_vocab[entry]
         return sum(1 for w in message.content if w in vocab and w not in self._common)
 
+    def _distinct(self, message: _Message, entry: int, other: int) -> bool:
+        """Whether the message uses a topic word of ``entry`` that ``other`` does not use."""
+        vocab, others = self._entry_vocab[entry], self._entry_vocab[other]
+        common = self._common
+        return any(w in vocab and w not in others and w not in common for w in message.content)
+
+    def _all_words_of(self, message: _Message, entry: int) -> bool:
+        """Whether every content word of the message is in the entry's vocabulary."""
+        vocab = self._entry_vocab[entry]
+        return all(w in vocab for w in message.content)
+
     def _candidate(self, entry_index: int, score: float) -> Candidate:
         entry = self._entries[entry_index]
         return Candidate(entry.id, self._kinds[entry_index], score)
@@ -429,6 +440,21 @@ class Matcher:
         lead = score - (ranked[1][1] if len(ranked) > 1 else 0.0)
         if score >= limits.answer and lead >= limits.margin:
             return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
+        if (
+            is_objection[best]
+            and score >= limits.clear_lead_answer
+            and self._all_words_of(message, best)
+        ):
+            # Every word of the message is the objection's own ("what's the upside?", "is it
+            # really worth it?"), and the close runners-up are benefits that share only those
+            # words: they are no rivals, and the objection answers on a clear lead.
+            rivals = [
+                r for r in ranked[1:] if is_objection[r[0]] or self._distinct(message, r[0], best)
+            ]
+            if len(rivals) < len(ranked) - 1 and (
+                score - (rivals[0][1] if rivals else 0.0) >= limits.clear_lead_margin
+            ):
+                return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
         if (
             score >= limits.clear_lead_answer
             and lead >= limits.clear_lead_margin

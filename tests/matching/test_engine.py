@@ -312,6 +312,17 @@ def test_question_about_what_twitter_can_do_answers_a_benefit(bundled: Matcher) 
         assert bundled.match(chatter).answer is None, chatter
 
 
+def test_a_benefit_sharing_only_the_objection_words_is_no_rival(bundled: Matcher) -> None:
+    """ "What would I gain from it?" is the objection, not a question about careers."""
+    for text in ("what's the benefit of being on X", "what would I even gain from being on there"):
+        decision = bundled.match(text)
+        assert decision.answer is not None, text
+        assert decision.answer.id == "whats-the-point", text
+    # Only benefits are set aside: a short remark close to two objections stays unanswered.
+    assert bundled.match("just followed you!").answer is None
+    assert bundled.match("what's your handle on X?").answer is None
+
+
 def test_message_of_only_common_words_is_compared_as_a_phrase(bundled: Matcher) -> None:
     """'twitter' is in most entries: ties in coverage must not hide the closest trigger."""
     decision = bundled.match("i don't get twitter")
