@@ -556,7 +556,8 @@ _PRAISE = re.compile(
 "thanks for your attention", "happy nurses week!" (but "thanks for the tip, but I'm too busy"
 may be)."""
 _LOGISTICS = re.compile(
-    r"^(?:can someone|can anyone|could someone|could anyone|anyone know|does anyone know"
+    r"^(?:(?:can|could) (?:someone|anyone)(?! (?:explain why|tell me why|convince me))"
+    r"|anyone know|does anyone know"
     r"|can i dm you|what time|when is|where do i post"
     r"|who has the link"
     r"|(?:who is|whos|who will be|who s) (?:hosting|running|moderating|leading|presenting"
@@ -592,9 +593,18 @@ def _asks(text: str, words: list[str]) -> bool:
         return False
     if words[0] in _QUESTION_STARTS or not _REQUEST_WORDS.isdisjoint(words):
         return True
+    if _HEARSAY.match(" ".join(words[:8])):
+        return True
     return _LATER_QUESTION.search(text, 0, MAX_INPUT_CHARS) is not None
 
 
+_HEARSAY = re.compile(
+    r"(?:i (?:have |ve )?(?:heard|hear|read)"
+    r"|(?:my |a |our )?(?:colleague|friend|mentor|attending|boss|pd|chief|chair)s? "
+    r"(?:says|said|told me|tells me|swears)"
+    r"|someone (?:told|tells) me|people (?:say|said|tell me)|apparently)\b"
+)
+"""Something heard about Twitter ("I heard it's great for introverts") asks whether it is true."""
 _LATER_QUESTION = re.compile(
     r"[,;:.!]\s*(?:so\s+|but\s+|and\s+)?(?:can|could|will|would|should|do|does|is|how)\s+"
     r"(?:i|we|you|it|twitter|x)\b",

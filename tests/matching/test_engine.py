@@ -312,6 +312,21 @@ def test_question_about_what_twitter_can_do_answers_a_benefit(bundled: Matcher) 
         assert bundled.match(chatter).answer is None, chatter
 
 
+def test_something_heard_about_twitter_asks_about_it(bundled: Matcher) -> None:
+    """ "I heard ..." asks whether a benefit is real; news with no benefit stays unanswered."""
+    decision = bundled.match("I heard twitter breaks the ice for meeting people at meetings")
+    assert decision.answer is not None
+    assert decision.answer.id == "conference-introductions"
+    assert bundled.match("I heard the keynote was great").answer is None
+
+
+def test_a_request_to_explain_why_is_answered(bundled: Matcher) -> None:
+    decision = bundled.match("can someone explain why doctors even use twitter")
+    assert decision.answer is not None
+    assert decision.answer.id == "whats-the-point"
+    assert bundled.match("can someone explain the new billing codes? so confusing").answer is None
+
+
 def test_a_benefit_sharing_only_the_objection_words_is_no_rival(bundled: Matcher) -> None:
     """ "What would I gain from it?" is the objection, not a question about careers."""
     for text in ("what's the benefit of being on X", "what would I even gain from being on there"):
