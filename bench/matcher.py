@@ -63,6 +63,7 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout12_blind", SETS_DIR / "heldout12.yaml", "blind"),
     EvalSet("heldout13", SETS_DIR / "heldout13.yaml", "tuning"),
     EvalSet("heldout14", SETS_DIR / "heldout14.yaml", "tuning"),
+    EvalSet("heldout17", SETS_DIR / "heldout17.yaml", "tuning"),
     EvalSet("heldout18", SETS_DIR / "heldout18.yaml", "tuning"),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
