@@ -551,6 +551,7 @@ _PRAISE = re.compile(
     r"|(?:great|brilliant|excellent|fantastic|fascinating) (?:cases|posts|threads|content|stuff))\b"
     r"|^(?:thanks|thank you|thank u|thx|ty) for\b(?!.*\b(?:but|though|however|no thanks)\b)"
     r"|^(?:happy|merry)\b(?! to\b)"
+    r"|^(?:take care|good night|goodnight|bye|see you|see ya|cheers)\b"
 )
 """Praise, thanks and wishes are never an objection: "her tweet went viral, so proud of her",
 "thanks for your attention", "happy nurses week!" (but "thanks for the tip, but I'm too busy"
@@ -572,6 +573,7 @@ _LOGISTICS = re.compile(
     r"(?:going|heading|attending)\b(?! to (?:read|follow|care|listen|see|want|notice|bother))"
     r"|who (?:runs|manages|handles|moderates|hosts|organizes|organises)"
     r"|can you (?:please )?(?:tag|send|retweet|forward|add|dm) me"
+    r"|did (?:anyone|someone|you|u) (?:screenshot|catch|see|save|record|grab)"
     r"|i (?:just )?(?:tagged|retweeted|dmed|messaged|mentioned) you)\b"
 )
 """A request to the channel ("can someone share the link", "who's hosting the chat", "where do

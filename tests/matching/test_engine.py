@@ -379,6 +379,8 @@ def test_introvert_is_about_the_speaker(bundled: Matcher) -> None:
         "who are some good pharmacists to follow on X?",
         "who's going to IDWeek this year?",
         "I tagged you in the photo on X",
+        "did anyone screenshot that tweet from the panel",
+        "take care everyone",
         "happy nurses week!",
         "who runs our twitter account",
         "can you tag me in the photo tweet",
