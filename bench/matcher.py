@@ -65,6 +65,7 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout14", SETS_DIR / "heldout14.yaml", "tuning"),
     EvalSet("heldout17", SETS_DIR / "heldout17.yaml", "tuning"),
     EvalSet("heldout18", SETS_DIR / "heldout18.yaml", "tuning"),
+    EvalSet("heldout19", SETS_DIR / "heldout19.yaml", "tuning"),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
