@@ -61,6 +61,10 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     # Not tuned on, so its floor guards against regressions rather than certifying the bar.
     EvalSet("heldout11", SETS_DIR / "heldout11.yaml", "aggregate", floor=0.90),
     EvalSet("heldout12_blind", SETS_DIR / "heldout12.yaml", "blind"),
+    # Written for the final measurement of 2026-11-29 and looked at once, after all tuning:
+    # 94.1 % and 92.2 % right, 0.8 % and 0 % wrong, 98.3 % and 100 % silent.
+    EvalSet("heldout15_blind", SETS_DIR / "heldout15.yaml", "blind"),
+    EvalSet("heldout16_blind", SETS_DIR / "heldout16.yaml", "blind"),
     EvalSet("heldout13", SETS_DIR / "heldout13.yaml", "tuning"),
     EvalSet("heldout14", SETS_DIR / "heldout14.yaml", "tuning"),
     EvalSet("heldout17", SETS_DIR / "heldout17.yaml", "tuning"),
