@@ -553,9 +553,9 @@ _PRAISE = re.compile(
     r"|^(?:happy|merry)\b(?! to\b)"
     r"|^(?:take care|good night|goodnight|bye|see you|see ya|cheers)\b"
 )
-"""Praise, thanks and wishes are never an objection: "her tweet went viral, so proud of her",
-"thanks for your attention", "happy nurses week!" (but "thanks for the tip, but I'm too busy"
-may be)."""
+"""Praise, thanks, wishes and farewells are never an objection: "her tweet went viral, so proud
+of her", "thanks for your attention", "happy nurses week!", "take care everyone" (but "thanks
+for the tip, but I'm too busy" may be)."""
 _LOGISTICS = re.compile(
     r"^(?:(?:can|could) (?:someone|anyone)(?! (?:explain why|tell me why|convince me))"
     r"|anyone know|does anyone know"
@@ -588,7 +588,10 @@ def _rhetorical(norm: str) -> bool:
 
 
 def _asks(text: str, words: list[str]) -> bool:
-    """Whether a message (and its tokens) reads as a question or a request."""
+    """Whether a message (and its tokens) reads as a question or a request.
+
+    Hearsay ("I heard ...") and a question after a statement ("..., can I ...") count too.
+    """
     if "?" in text:
         return True
     if not words:
