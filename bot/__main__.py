@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("invite", help="print the OAuth2 URL that adds the bot to a server")
     sub.add_parser("sync", help="register the slash commands with Discord now")
+
+    health = sub.add_parser("health", help="exit 0 when the running bot is connected to Discord")
+    health.add_argument(
+        "--max-age", type=float, default=None, help="seconds a heartbeat stays fresh (default 60)"
+    )
     return parser
 
 
@@ -55,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import console_command
 
             return console_command(kb_dir=args.kb)
+        if command == "health":
+            from bot.cli import health_command
+
+            return health_command(max_age=args.max_age)
         from bot.runner import invite_command, run_command, sync_command
 
         if command == "invite":

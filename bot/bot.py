@@ -26,7 +26,12 @@ __all__ = ["EXTENSIONS", "CommandSyncForbidden", "WhyTwitterBot", "WhyTwitterTre
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: Final = ("bot.cogs.answers", "bot.cogs.catalog", "bot.cogs.moderation")
+EXTENSIONS: Final = (
+    "bot.cogs.answers",
+    "bot.cogs.catalog",
+    "bot.cogs.moderation",
+    "bot.cogs.health",
+)
 TREE_HASH_KEY: Final = "command_tree_hash"
 GUILD_SETTINGS_TTL: Final = 60.0
 DRAIN_TIMEOUT: Final = 5.0

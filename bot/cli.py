@@ -104,3 +104,22 @@ def check_command(*, kb_dir: Path | None) -> int:
     sys.stdout.write(report.format() + "\n")
     sys.stdout.flush()
     return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def health_command(*, max_age: float | None) -> int:
+    """Exit 0 when the running bot's heartbeat is fresh and connected; 1 otherwise."""
+    from bot.health import FILE_NAME, MAX_AGE, check_health
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    healthy, why = check_health(
+        settings.data_dir / FILE_NAME, max_age=MAX_AGE if max_age is None else max_age
+    )
+    (sys.stdout if healthy else sys.stderr).write(
+        ("ok: " if healthy else "unhealthy: ") + why + "\n"
+    )
+    return EXIT_OK if healthy else EXIT_ERROR

@@ -288,6 +288,8 @@ class FakeDiscord:
         self.resume_payloads: list[JSON] = []
         self.gateway_frames_received: list[JSON] = []
         self.connections = 0
+        self.gateway_down = False  # True: new gateway connections get HTTP 503 (an outage)
+        self.refused_gateway_connections = 0
         self.gateway_queries: list[dict[str, str]] = []  # query of each websocket connection
         self.resumes = 0  # successful RESUMEs
         self.failed_resumes = 0
@@ -852,6 +854,9 @@ class FakeDiscord:
     # ------------------------------------------------------------------ gateway server
 
     async def _handle_gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:
+            self.refused_gateway_connections += 1
+            return web.Response(status=503, text="gateway down (fault injected)")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = GatewayConnection(ws, request, request.query.get("compress"))
