@@ -2,20 +2,24 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+# Every install is pinned by constraints.txt (tool upgrades cannot break `make test` unseen).
+INSTALL := $(PIP) install --progress-bar off -c constraints.txt
 
-.PHONY: run test lint format typecheck bench console check clean
+.PHONY: run test lint format typecheck bench console check clean image constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
-	touch $@
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	@echo "== Installing whytwitter-bot into $(VENV) (first run only; about a minute)"
+	$(INSTALL) -e .
+	@echo "== Installed." && touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]'
-	touch $@ $(VENV)/.installed-run
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	@echo "== Installing whytwitter-bot and its test tools into $(VENV) (first run only; about a minute)"
+	$(INSTALL) -e '.[test]'
+	@echo "== Installed." && touch $@ $(VENV)/.installed-run
 
 ## Start the bot (with no DISCORD_TOKEN: the local console on the bundled knowledge base).
 run: $(VENV)/.installed-run
@@ -48,6 +52,15 @@ console: $(VENV)/.installed-run
 
 check: $(VENV)/.installed-run
 	$(BIN)/python -m bot check
+
+## Build the container image (needs Docker and access to the python:3.11-slim base image).
+image:
+	docker build -t whytwitter-bot:latest .
+
+## Rewrite constraints.txt from what the test environment has installed now.
+constraints: $(VENV)/.installed-test
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^whytwitter'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
