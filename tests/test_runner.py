@@ -65,6 +65,20 @@ def test_invite_command_prints_url(tmp_path: Path) -> None:
     assert query["client_id"] == ["123456789012345678"]
     assert query["scope"][0].split() == ["bot", "applications.commands"]
     assert int(query["permissions"][0]) == required_permissions().value
+    # Issue 11: tell the operator to switch off "Public Bot", and why; and to set the home.
+    assert '"Public Bot"' in result.stderr
+    assert "Manage Server" in result.stderr
+    assert "HOME_GUILD_IDS is not set" in result.stderr
+
+
+def test_invite_with_home_server_still_warns_about_public_bot(tmp_path: Path) -> None:
+    result = run_bot(
+        tmp_path, "invite", DISCORD_CLIENT_ID="123456789012345678", HOME_GUILD_IDS="42"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("https://")
+    assert '"Public Bot"' in result.stderr
+    assert "HOME_GUILD_IDS is not set" not in result.stderr
 
 
 def test_invite_without_any_id_explains(tmp_path: Path) -> None:
