@@ -130,13 +130,15 @@ def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
 
 
 class PayloadRedactor(logging.Filter):
-    """Keeps what members write out of the log: discord.py's records (at DEBUG they dump
-    gateway events and HTTP bodies, message text included) keep only numbers, short plain
-    strings and, for a payload, its opcode, event name, sequence and ids."""
+    """Keeps what members write out of the log. The libraries' debug records dump it
+    (discord.py: gateway events and HTTP bodies; aiosqlite: every statement with its
+    parameters); in those, only numbers, short one-word strings and, for a gateway payload,
+    its opcode, event name, sequence and ids are kept. The bot's own records carry ids and
+    outcomes only, and the libraries' INFO and above are diagnostics: both pass unchanged."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact the record's arguments in place (never drops a record)."""
-        if record.name != "discord" and not record.name.startswith("discord."):
+        if record.levelno > logging.DEBUG or record.name == "bot" or record.name.startswith("bot."):
             return True
         if not isinstance(record.msg, str):
             record.msg = _redacted(record.msg)
@@ -150,7 +152,12 @@ class PayloadRedactor(logging.Filter):
 def _redacted(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | enum.Enum):
         return value
-    if isinstance(value, str) and len(value) <= _SHORT_TEXT and not value.startswith(("{", "[")):
+    if (
+        isinstance(value, str)
+        and len(value) <= _SHORT_TEXT
+        and not value.startswith(("{", "["))
+        and not any(c.isspace() for c in value)
+    ):
         return value
     summary = []
     if isinstance(value, Mapping):
