@@ -201,6 +201,8 @@ async def test_foreign_owner_cannot_rewrite_the_answers(two: Two) -> None:
                 refusal, buttons(refusal)["Apply"]["custom_id"], t.eve
             )
             await press.wait_followups()
+        assert store.snapshot(t.env.knowledge_dir) == before
+        assert NEW_ANSWER not in await ask(t, bot, t.world.general, t.world.alice)
         assert refusal["content"] == NOT_HOME
         assert refusal["flags"] & EPHEMERAL
         assert not buttons(refusal)

@@ -203,9 +203,9 @@ async def test_debug_logs_carry_no_message_text_by_default(
     two: Two, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     logged = await _debug_log_of_a_dm(two, monkeypatch)
-    assert "WebSocket Event" in logged  # discord.py's debug records are there...
-    assert "t=MESSAGE_CREATE" in logged  # ...with the event and its ids...
-    assert "zebra-quartz" not in logged  # ...but not what the member wrote
+    assert "zebra-quartz" not in logged  # not what the member wrote...
+    assert "WebSocket Event" in logged  # ...though discord.py's debug records are there,
+    assert "t=MESSAGE_CREATE" in logged  # with the event and its ids
     assert "[email]" not in logged
 
 
