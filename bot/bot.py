@@ -73,15 +73,19 @@ class WhyTwitterTree(app_commands.CommandTree["WhyTwitterBot"]):
         """Member-caused errors get a friendly ephemeral line; anything else is logged."""
         command = interaction.command.qualified_name if interaction.command else "?"
         message = member_error_message(error)
+        root = command.split(" ", 1)[0]
         if isinstance(error, app_commands.CommandNotFound):
             # A command Discord still shows here but this bot no longer registers here (a
             # stale client, or a server removed from HOME_GUILD_IDS).
-            command = error.name
-            if error.name in MODERATOR_GROUPS:
-                message = (
-                    home_refusal(interaction.guild_id, interaction.client.settings.home_guild_ids)
-                    or message
-                )
+            command = root = error.name
+        if root in MODERATOR_GROUPS and isinstance(
+            error, app_commands.CommandNotFound | app_commands.NoPrivateMessage
+        ):
+            # Moderator commands outside a home server say why, whatever stopped them.
+            message = (
+                home_refusal(interaction.guild_id, interaction.client.settings.home_guild_ids)
+                or message
+            )
         if message is not None:
             log.info(
                 "/%s refused for %s in %s: %s",

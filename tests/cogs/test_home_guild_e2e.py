@@ -244,6 +244,19 @@ async def test_apply_pressed_from_another_server_is_refused(two: Two) -> None:
         assert NEW_ANSWER in await ask(t, bot, t.world.general, t.world.alice)
 
 
+@pytest.mark.parametrize("home", ["HOME", None])
+async def test_moderator_commands_from_a_dm_are_refused(two: Two, home: str | None) -> None:
+    t = two
+    before = store.snapshot(t.env.knowledge_dir)
+    async with t.run(home=home):
+        dm = t.fake.dm_channel(t.admin)
+        refusal = await reply(await upload(t, t.admin, dm, phishing(t)))
+        assert refusal["content"] == (NOT_HOME if home else HOME_UNSET)
+        assert refusal["flags"] & EPHEMERAL
+        assert not buttons(refusal)
+    assert store.snapshot(t.env.knowledge_dir) == before
+
+
 async def test_without_home_every_change_is_refused_naming_the_variable(two: Two) -> None:
     t = two
     before = store.snapshot(t.env.knowledge_dir)
