@@ -13,6 +13,7 @@ import discord
 from discord import app_commands, ui
 from discord.ext import commands
 
+from bot.home import home_refusal
 from bot.storage import ForgetResult
 
 if TYPE_CHECKING:
@@ -43,17 +44,32 @@ def confirm_text(result: ForgetResult, *, own: bool, label: str = "") -> str:
 
 
 class ForgetView(ui.View):
-    """Delete / Cancel: only the member who asked may press them; they expire."""
+    """Delete / Cancel: only the member who asked may press them (for a moderator's request,
+    only in a home server); they expire."""
 
-    def __init__(self, bot: WhyTwitterBot, *, owner_id: int, target_id: int, actor: str) -> None:
+    def __init__(
+        self,
+        bot: WhyTwitterBot,
+        *,
+        owner_id: int,
+        target_id: int,
+        actor: str,
+        home_only: bool = False,
+    ) -> None:
         super().__init__(timeout=CONFIRM_TIMEOUT)
         self.bot = bot
         self.owner_id = owner_id
         self.target_id = target_id
         self.actor = actor
+        self.home_only = home_only
         self.done = False
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if self.home_only:
+            refusal = home_refusal(interaction.guild_id, self.bot.settings.home_guild_ids)
+            if refusal is not None:
+                await interaction.response.send_message(refusal, ephemeral=True)
+                return False
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 "Only the member who asked can confirm this.", ephemeral=True
@@ -103,7 +119,9 @@ async def ask_to_forget(
         await interaction.response.send_message(text, ephemeral=True)
         return
     actor = "member" if own else f"moderator {interaction.user.id}"
-    view = ForgetView(bot, owner_id=interaction.user.id, target_id=target_id, actor=actor)
+    view = ForgetView(
+        bot, owner_id=interaction.user.id, target_id=target_id, actor=actor, home_only=not own
+    )
     await interaction.response.send_message(text, view=view, ephemeral=True)
 
 

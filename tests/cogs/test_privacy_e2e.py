@@ -129,6 +129,14 @@ async def test_home_moderator_deletes_a_members_data(two: Two) -> None:
         assert prompt["flags"] & EPHEMERAL
         assert str(bob.id) in prompt["content"]
         assert "1 vote and 1 unanswered question" in prompt["content"]
+        # A press that comes from another server is refused too.
+        original = handle.original_message
+        assert original is not None
+        forged = {**original, "channel_id": str(t.foreign_channel)}
+        delete_id = buttons(original)["Delete"]["custom_id"]
+        refused = await (await t.fake.click_button(forged, delete_id, t.admin)).wait_response()
+        assert refused["data"]["content"] == NOT_HOME
+        assert await bot.storage.member_data(bob.id) == ForgetResult(votes=1, unanswered=1)
         done = await confirm(t, handle, "Delete", t.admin)
         assert done["content"] == "Deleted 1 vote and 1 unanswered question."
         assert await bot.storage.member_data(bob.id) == ForgetResult(votes=0, unanswered=0)
