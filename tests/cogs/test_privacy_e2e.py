@@ -222,3 +222,19 @@ async def test_debug_logs_carry_message_text_when_asked(
 ) -> None:
     logged = await _debug_log_of_a_dm(two, monkeypatch, LOG_MESSAGE_TEXT="true")
     assert "zebra-quartz" in logged
+
+
+async def test_context_menu_question_belongs_to_the_member_who_wrote_it(two: Two) -> None:
+    t = two
+    alice, bob = t.world.alice, t.world.bob
+    async with t.run() as bot:
+        target = await t.fake.send_message(t.world.general, alice, UNKNOWN[0])
+        handle = await t.fake.send_message_command("Answer this objection", target, user=bob)
+        assert (await handle.wait_response())["data"]["flags"] & EPHEMERAL
+        await t.fake.wait_until(lambda: stored_questions(t), what="the stored question")
+        assert await bot.storage.member_data(alice.id) == ForgetResult(votes=0, unanswered=1)
+        assert await bot.storage.member_data(bob.id) == ForgetResult(votes=0, unanswered=0)
+        handle = await forget_me(t, alice, t.world.general)
+        assert "0 votes and 1 unanswered question" in (await reply(handle))["content"]
+        await confirm(t, handle, "Delete", alice)
+    assert stored_questions(t) == []
