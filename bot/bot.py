@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.gate import Cooldowns, GateConfig
+from bot.home import MODERATOR_GROUPS, home_refusal
 from bot.kb.live import LiveKnowledge
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
@@ -30,9 +31,12 @@ EXTENSIONS: Final = (
     "bot.cogs.answers",
     "bot.cogs.catalog",
     "bot.cogs.moderation",
+    "bot.cogs.privacy",
     "bot.cogs.health",
 )
 TREE_HASH_KEY: Final = "command_tree_hash"
+TREE_GUILDS_KEY: Final = "command_tree_guilds"
+"""The guilds whose commands the last sync set (their commands are cleared when dropped)."""
 GUILD_SETTINGS_TTL: Final = 60.0
 DRAIN_TIMEOUT: Final = 5.0
 """Seconds ``close()`` waits for event handlers still running before closing the storage."""
@@ -70,6 +74,19 @@ class WhyTwitterTree(app_commands.CommandTree["WhyTwitterBot"]):
         """Member-caused errors get a friendly ephemeral line; anything else is logged."""
         command = interaction.command.qualified_name if interaction.command else "?"
         message = member_error_message(error)
+        root = command.split(" ", 1)[0]
+        if isinstance(error, app_commands.CommandNotFound):
+            # A command Discord still shows here but this bot no longer registers here (a
+            # stale client, or a server removed from HOME_GUILD_IDS).
+            command = root = error.name
+        if root in MODERATOR_GROUPS and isinstance(
+            error, app_commands.CommandNotFound | app_commands.NoPrivateMessage
+        ):
+            # Moderator commands outside a home server say why, whatever stopped them.
+            message = (
+                home_refusal(interaction.guild_id, interaction.client.settings.home_guild_ids)
+                or message
+            )
         if message is not None:
             log.info(
                 "/%s refused for %s in %s: %s",
@@ -112,21 +129,30 @@ def member_error_message(error: app_commands.AppCommandError) -> str | None:
         return "You can't use this command here."
     if isinstance(error, app_commands.TransformerError):
         return "That value isn't valid for this option."
+    if isinstance(error, app_commands.CommandNotFound):
+        return "That command isn't available here; nothing was done."
     return None
 
 
-def command_tree_hash(tree: app_commands.CommandTree[Any], guild_id: int | None) -> str:
-    """A stable hash of what a sync would send (target included)."""
-    guild = discord.Object(guild_id) if guild_id is not None else None
-    payloads = [command.to_dict(tree) for command in tree._get_all_commands(guild=guild)]
-    payloads.sort(key=lambda p: (p.get("type", 1), p["name"]))
-    blob = json.dumps(
-        {"target": guild_id, "commands": payloads},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+def command_tree_hash(tree: app_commands.CommandTree[Any], targets: list[int | None]) -> str:
+    """A stable hash of what a sync of ``targets`` (None: global) would send."""
+    per_target = {}
+    for target in targets:
+        guild = discord.Object(target) if target is not None else None
+        payloads = [command.to_dict(tree) for command in tree._get_all_commands(guild=guild)]
+        payloads.sort(key=lambda p: (p.get("type", 1), p["name"]))
+        per_target[str(target)] = payloads
+    blob = json.dumps(per_target, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _guild_ids(raw: str | None) -> set[int]:
+    """The guild ids stored by the last sync (none when unreadable)."""
+    try:
+        value = json.loads(raw) if raw else []
+    except ValueError:
+        return set()
+    return {int(g) for g in value if isinstance(g, int)} if isinstance(value, list) else set()
 
 
 def guard_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
@@ -208,29 +234,64 @@ class WhyTwitterBot(commands.AutoShardedBot):
             )
         await self.sync_commands(force=self.force_sync)
 
+    def sync_targets(self) -> list[int | None]:
+        """Where commands are registered: globally (None), or ``DEV_GUILD_ID`` instead, for
+        the member commands; each home guild for the moderator groups."""
+        dev = self.settings.dev_guild_id
+        homes = sorted(g for g in self.settings.home_guild_ids if g != dev)
+        return [dev, *homes]
+
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Sync the command tree when it changed since the last sync (or ``force``).
 
-        Returns whether a sync happened. With ``DEV_GUILD_ID`` the commands go to that guild.
+        Returns whether a sync happened. Member commands go global (or to ``DEV_GUILD_ID``),
+        ``/kb`` and ``/whytwitter`` to each home guild; a guild synced last time but no
+        longer a target has its commands cleared. A home guild that refuses (the bot is not
+        in it) is logged and retried at the next start; a refused global sync raises
+        :class:`CommandSyncForbidden`.
         """
-        guild_id = self.settings.dev_guild_id
-        guild = discord.Object(guild_id) if guild_id is not None else None
-        if guild is not None:
-            self.tree.copy_global_to(guild=guild)
-        digest = command_tree_hash(self.tree, guild_id)
+        dev = self.settings.dev_guild_id
+        if dev is not None:
+            self.tree.copy_global_to(guild=discord.Object(dev))
+        targets = self.sync_targets()
+        digest = command_tree_hash(self.tree, targets)
         if not force and await self.storage.get_meta(TREE_HASH_KEY) == digest:
             log.info("command tree unchanged; not syncing")
             return False
-        try:
-            synced = await self.tree.sync(guild=guild)
-        except discord.Forbidden as exc:
-            raise CommandSyncForbidden(str(exc), application_id=self.application_id) from exc
-        await self.storage.set_meta(TREE_HASH_KEY, digest)
-        log.info(
-            "synced %d application commands %s",
-            len(synced),
-            f"to guild {guild_id}" if guild_id else "globally",
-        )
+        guilds = {t for t in targets if t is not None}
+        stale = sorted(_guild_ids(await self.storage.get_meta(TREE_GUILDS_KEY)) - guilds)
+        failed: set[int] = set()
+        for target in targets:
+            where = "globally" if target is None else f"to guild {target}"
+            try:
+                synced = await self.tree.sync(
+                    guild=discord.Object(target) if target is not None else None
+                )
+            except discord.Forbidden as exc:
+                if target is None or target == dev:
+                    raise CommandSyncForbidden(
+                        str(exc), application_id=self.application_id
+                    ) from exc
+                failed.add(target)
+                log.error(
+                    "Discord refused the moderator commands for home guild %s (%s): is the "
+                    "bot in that server, invited with applications.commands? Check "
+                    "HOME_GUILD_IDS; retrying at the next start.",
+                    target,
+                    exc.text or exc.status,
+                )
+                continue
+            log.info("synced %d application commands %s", len(synced), where)
+        for guild_id in stale:
+            try:
+                await self.tree.sync(guild=discord.Object(guild_id))
+            except discord.HTTPException as exc:
+                log.warning("could not clear the commands of guild %s: %s", guild_id, exc)
+            else:
+                log.info("cleared the commands of guild %s (no longer a target)", guild_id)
+        await self.storage.set_meta(TREE_GUILDS_KEY, json.dumps(sorted(guilds)))
+        if not failed:
+            await self.storage.set_meta(TREE_HASH_KEY, digest)
         return True
 
     def gate_config(self, guild: GuildSettings | None = None) -> GateConfig:
@@ -265,6 +326,19 @@ class WhyTwitterBot(commands.AutoShardedBot):
         if guild_id is None:
             return False
         return channel_id in (await self.guild_settings(guild_id)).answer_channels
+
+    async def record_unanswered(
+        self, *, guild_id: int | None, channel_id: int | None, user_id: int, text: str
+    ) -> bool:
+        """Keep a question the bot could not answer, within the daily limits of the settings."""
+        return await self.storage.record_unanswered(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            text=text,
+            member_daily_limit=self.settings.unanswered_member_daily_limit,
+            server_daily_limit=self.settings.unanswered_server_daily_limit,
+        )
 
     async def on_ready(self) -> None:
         """Log who we are (once per READY)."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import enum
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
@@ -50,6 +51,19 @@ INTENT_MISSING: Final = (
     "your application → Bot → Privileged Gateway Intents → Message Content Intent."
 )
 LOG_FORMAT: Final = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+PUBLIC_BOT_HINT: Final = (
+    "Before you use this URL: Developer Portal → your application → Bot → switch off "
+    '"Public Bot", so that only you can add the bot to servers. A public bot can be added by '
+    "anyone to a server they own, where they have Manage Server: HOME_GUILD_IDS keeps them "
+    "away from the knowledge base and settings, but they would still run your bot (and its "
+    "quotas) for their members."
+)
+HOME_UNSET_HINT: Final = (
+    "HOME_GUILD_IDS is not set: set it to your server's id so that its moderators can change "
+    "the answers with /kb (until then every change from Discord is refused)."
+)
+_SHORT_TEXT: Final = 100
+_KEPT_KEYS: Final = ("op", "t", "s")
 
 
 def required_permissions() -> discord.Permissions:
@@ -115,13 +129,64 @@ def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
         return None
 
 
+class PayloadRedactor(logging.Filter):
+    """Keeps what members write out of the log. The libraries' debug records dump it
+    (discord.py: gateway events and HTTP bodies; aiosqlite: every statement with its
+    parameters); in those, only numbers, short one-word strings and, for a gateway payload,
+    its opcode, event name, sequence and ids are kept. The bot's own records carry ids and
+    outcomes only, and the libraries' INFO and above are diagnostics: both pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's arguments in place (never drops a record)."""
+        if record.levelno > logging.DEBUG or record.name == "bot" or record.name.startswith("bot."):
+            return True
+        if not isinstance(record.msg, str):
+            record.msg = _redacted(record.msg)
+        if isinstance(record.args, Mapping):
+            record.args = {k: _redacted(v) for k, v in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redacted(v) for v in record.args)
+        return True
+
+
+def _redacted(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | enum.Enum):
+        return value
+    if (
+        isinstance(value, str)
+        and len(value) <= _SHORT_TEXT
+        and not value.startswith(("{", "["))
+        and not any(c.isspace() for c in value)
+    ):
+        return value
+    summary = []
+    if isinstance(value, Mapping):
+        summary = [f"{k}={value[k]}" for k in _KEPT_KEYS if k in value]
+        data = value.get("d")
+        if isinstance(data, Mapping):
+            summary += [
+                f"{k}={v}"
+                for k, v in data.items()
+                if isinstance(k, str)
+                and k.endswith("id")
+                and isinstance(v, int | str)
+                and str(v).isdigit()
+            ]
+    details = f" {' '.join(summary)}" if summary else ""
+    return f"<redacted{details}; LOG_MESSAGE_TEXT=true shows it>"
+
+
 def configure_logging(settings: Settings) -> None:
-    """Time, level and logger name; discord.py at WARNING unless LOG_LEVEL=DEBUG."""
+    """Time, level and logger name; discord.py at WARNING unless LOG_LEVEL=DEBUG; what
+    members write is redacted unless LOG_MESSAGE_TEXT=true."""
     level = log_level_number(settings)
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
     logging.getLogger("discord").setLevel(
         logging.DEBUG if level <= logging.DEBUG else logging.WARNING
     )
+    if not settings.log_message_text:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(PayloadRedactor())
 
 
 def apply_api_base(settings: Settings) -> None:
@@ -246,7 +311,9 @@ async def _sync(settings: Settings, knowledge: LiveKnowledge, token: str) -> Non
     async with bot:
         await bot.login(token)  # runs setup_hook, which syncs (forced)
     target = f"to guild {settings.dev_guild_id}" if settings.dev_guild_id else "globally"
-    sys.stdout.write(f"Slash commands synced {target}.\n")
+    homes = ", ".join(str(g) for g in sorted(settings.home_guild_ids))
+    mods = f"to home server(s) {homes}" if homes else "with them (HOME_GUILD_IDS is unset)"
+    sys.stdout.write(f"Slash commands synced {target}; /kb and /whytwitter {mods}.\n")
 
 
 def sync_command() -> int:
@@ -273,4 +340,8 @@ def invite_command() -> int:
         )
         return 2
     sys.stdout.write(invite_url(client_id) + "\n")
+    # The URL alone on stdout (scripts); the advice on stderr.
+    _error(PUBLIC_BOT_HINT)
+    if not settings.home_guild_ids:
+        _error(HOME_UNSET_HINT)
     return 0

@@ -76,6 +76,12 @@ class Settings:
     discord_api_base: str | None = None
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    home_guild_ids: frozenset[int] = frozenset()
+    """The servers whose moderators own the knowledge base and settings (empty: none)."""
+    log_message_text: bool = False
+    """Whether logs may contain what members write (discord.py's payload dumps at DEBUG)."""
+    unanswered_member_daily_limit: int = 20
+    unanswered_server_daily_limit: int = 500
 
     @property
     def database_path(self) -> Path:
@@ -151,6 +157,19 @@ def _non_negative_int(raw: str) -> int:
     if value < 0:
         raise ValueError(raw)
     return value
+
+
+_TRUE: Final = ("1", "true", "yes", "on")
+_FALSE: Final = ("0", "false", "no", "off")
+
+
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(raw)
 
 
 def _log_level(raw: str) -> str:
@@ -289,6 +308,28 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ),
         shard_count=shard_count,
         shard_ids=shard_ids,
+        home_guild_ids=opt(_convert(env, "HOME_GUILD_IDS", _snowflakes, snowflakes), frozenset()),
+        log_message_text=opt(
+            _convert(env, "LOG_MESSAGE_TEXT", _bool, "true or false"), defaults.log_message_text
+        ),
+        unanswered_member_daily_limit=opt(
+            _convert(
+                env,
+                "UNANSWERED_MAX_PER_MEMBER_PER_DAY",
+                _non_negative_int,
+                "a whole number >= 0 (0 keeps none)",
+            ),
+            defaults.unanswered_member_daily_limit,
+        ),
+        unanswered_server_daily_limit=opt(
+            _convert(
+                env,
+                "UNANSWERED_MAX_PER_SERVER_PER_DAY",
+                _non_negative_int,
+                "a whole number >= 0 (0 keeps none)",
+            ),
+            defaults.unanswered_server_daily_limit,
+        ),
     )
 
 

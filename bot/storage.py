@@ -4,10 +4,13 @@ One file in ``DATA_DIR``, opened once with aiosqlite (queries run on aiosqlite's
 thread, never on the event loop), in WAL mode, with forward migrations applied at open.
 All timestamps are stored as UTC Unix seconds and returned as timezone-aware UTC datetimes.
 
-Privacy and retention: unanswered questions keep only their text (Discord user mentions
-replaced by ``@user``), guild, channel and time; votes keep the member id only to count one
-vote per member per answer. ``purge(retention_days)`` deletes unanswered questions, answers
-and votes older than the retention period, so ``stats`` cannot look further back than that.
+Privacy and retention: unanswered questions keep their text (Discord user mentions replaced
+by ``@user``; e-mail addresses, phone numbers and link query strings scrubbed by
+:func:`bot.privacy.scrub_text`), guild, channel, time and the id of the member who wrote it
+(so that a member can have them deleted, and to cap rows per member per day); votes keep the
+member id to count one vote per member per answer. ``forget_member`` deletes a member's votes
+and questions. ``purge(retention_days)`` deletes unanswered questions, answers and votes older
+than the retention period, so ``stats`` cannot look further back than that.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from typing import Any
 
 import aiosqlite
 
+from bot.privacy import scrub_text
 from bot.unanswered import MAX_ROWS, UnansweredGroup, group_questions
 
 __all__ = [
+    "ForgetResult",
     "GuildSettings",
     "Stats",
     "Storage",
@@ -44,6 +49,7 @@ MAX_TEXT = 2000
 MAX_SHORT = 200
 """Stored identifiers and labels (entry ids, ``via``, authors, meta keys) are cut to this."""
 BUSY_TIMEOUT_MS = 5000
+DAY_SECONDS = 86_400.0
 
 _USER_MENTION = re.compile(r"<@!?\d+>")
 
@@ -103,6 +109,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX kb_versions_created ON kb_versions (created_at)",
     ),
+    (
+        # Who wrote an unanswered question: for deletion on request and per-member caps.
+        "ALTER TABLE unanswered ADD COLUMN user_id INTEGER",
+        "CREATE INDEX unanswered_user ON unanswered (user_id, created_at)",
+        "CREATE INDEX unanswered_guild ON unanswered (guild_id, created_at)",
+        "CREATE INDEX votes_user ON votes (user_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -130,6 +143,19 @@ class Stats:
     not_helpful: dict[str, int]
     unanswered: int
     days: int
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    """How many of a member's rows were (or would be) deleted."""
+
+    votes: int
+    unanswered: int
+
+    @property
+    def total(self) -> int:
+        """Votes and questions together."""
+        return self.votes + self.unanswered
 
 
 @dataclass(frozen=True)
@@ -357,28 +383,66 @@ class Storage:
         guild_id: int | None,
         channel_id: int | None,
         text: str,
+        user_id: int | None = None,
         at: datetime | None = None,
-    ) -> None:
-        """Keep a question the bot could not answer (text, guild, channel and time only)."""
-        cleaned = _cap(_USER_MENTION.sub("@user", text).strip())
-        if not cleaned:
-            return
+        member_daily_limit: int | None = None,
+        server_daily_limit: int | None = None,
+    ) -> bool:
+        """Keep a question the bot could not answer (scrubbed text, guild, channel, time and
+        the member who wrote it).
+
+        At most ``member_daily_limit`` rows per member and ``server_daily_limit`` rows per
+        guild (all DMs, ``guild_id`` None, are one pool) are kept in any 24 hours; None means
+        no limit, 0 keeps none. Returns whether the question was stored.
+        """
+        cleaned = _cap(scrub_text(_USER_MENTION.sub("@user", text)).strip())
+        if not cleaned or member_daily_limit == 0 or server_daily_limit == 0:
+            return False
+        stamp = _stamp(at)
+        since = stamp - DAY_SECONDS
         async with self._use("record an unanswered question", write=True) as conn:
+            if member_daily_limit is not None and user_id is not None:
+                row = await _fetchone(
+                    conn,
+                    "SELECT COUNT(*) FROM unanswered WHERE user_id = ? AND created_at > ?",
+                    (user_id, since),
+                )
+                if row is not None and int(row[0]) >= member_daily_limit:
+                    log.info("unanswered question of member %s not kept: daily limit", user_id)
+                    return False
+            if server_daily_limit is not None:
+                row = await _fetchone(
+                    conn,
+                    "SELECT COUNT(*) FROM unanswered WHERE guild_id IS ? AND created_at > ?",
+                    (guild_id, since),
+                )
+                if row is not None and int(row[0]) >= server_daily_limit:
+                    log.info("unanswered question in guild %s not kept: daily limit", guild_id)
+                    return False
             await conn.execute(
-                "INSERT INTO unanswered (created_at, guild_id, channel_id, text) "
-                "VALUES (?, ?, ?, ?)",
-                (_stamp(at), guild_id, channel_id, cleaned),
+                "INSERT INTO unanswered (created_at, guild_id, channel_id, text, user_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (stamp, guild_id, channel_id, cleaned, user_id),
             )
+        return True
 
     async def unanswered(
-        self, *, days: int = 30, guild_id: int | None = None, limit: int = 20
+        self,
+        *,
+        days: int = 30,
+        guild_id: int | None = None,
+        limit: int = 20,
+        include_dms: bool = False,
     ) -> list[UnansweredGroup]:
         """Unanswered questions of the last ``days`` days, similar ones grouped, most
-        frequent first (at most ``limit`` groups; the most recent 5,000 questions are used)."""
+        frequent first (at most ``limit`` groups; the most recent 5,000 questions are used).
+
+        With ``guild_id``, that guild's questions only, plus DM questions if ``include_dms``.
+        """
         query = "SELECT text, created_at FROM unanswered WHERE created_at >= ?"
         params: list[Any] = [_since(days)]
         if guild_id is not None:
-            query += " AND guild_id = ?"
+            query += _guild_clause(include_dms)
             params.append(guild_id)
         query += " ORDER BY created_at DESC, id DESC LIMIT ?"
         params.append(MAX_ROWS)
@@ -388,25 +452,58 @@ class Storage:
         groups = await asyncio.to_thread(group_questions, pairs)
         return groups[: max(limit, 0)]
 
-    async def clear_unanswered(self, *, guild_id: int | None = None) -> int:
-        """Delete unanswered questions (of one guild, or all); returns how many."""
+    async def clear_unanswered(
+        self, *, guild_id: int | None = None, include_dms: bool = False
+    ) -> int:
+        """Delete unanswered questions (of one guild, plus DM questions if ``include_dms``;
+        or all); returns how many."""
         async with self._use("clear unanswered questions", write=True) as conn:
             if guild_id is None:
                 cursor = await conn.execute("DELETE FROM unanswered")
             else:
                 cursor = await conn.execute(
-                    "DELETE FROM unanswered WHERE guild_id = ?", (guild_id,)
+                    "DELETE FROM unanswered WHERE 1" + _guild_clause(include_dms), (guild_id,)
                 )
             count = cursor.rowcount
             await cursor.close()
         return count
 
+    # -- a member's data ----------------------------------------------------------------------
+
+    async def member_data(self, user_id: int) -> ForgetResult:
+        """How many votes and unanswered questions of ``user_id`` are stored."""
+        async with self._use("count a member's data") as conn:
+            votes = await _fetchone(
+                conn, "SELECT COUNT(*) FROM votes WHERE user_id = ?", (user_id,)
+            )
+            questions = await _fetchone(
+                conn, "SELECT COUNT(*) FROM unanswered WHERE user_id = ?", (user_id,)
+            )
+        return ForgetResult(
+            votes=int(votes[0]) if votes else 0,
+            unanswered=int(questions[0]) if questions else 0,
+        )
+
+    async def forget_member(self, user_id: int) -> ForgetResult:
+        """Delete every vote and unanswered question of ``user_id``; returns how many."""
+        async with self._use("delete a member's data", write=True) as conn:
+            cursor = await conn.execute("DELETE FROM votes WHERE user_id = ?", (user_id,))
+            votes = cursor.rowcount
+            await cursor.close()
+            cursor = await conn.execute("DELETE FROM unanswered WHERE user_id = ?", (user_id,))
+            questions = cursor.rowcount
+            await cursor.close()
+        return ForgetResult(votes=votes, unanswered=questions)
+
     # -- statistics and retention ----------------------------------------------------------
 
-    async def stats(self, *, days: int = 30, guild_id: int | None = None) -> Stats:
+    async def stats(
+        self, *, days: int = 30, guild_id: int | None = None, include_dms: bool = False
+    ) -> Stats:
         """Answers per entry, helpful / not helpful votes per entry, unanswered count.
 
-        For one guild, votes count when their answer message was recorded for that guild.
+        For one guild, votes count when their answer message was recorded for that guild;
+        ``include_dms`` adds the answers, votes and questions of DMs.
         """
         since = _since(days)
         answers_q = "SELECT entry_id, COUNT(*) FROM answers WHERE created_at >= ?"
@@ -414,9 +511,10 @@ class Storage:
         unanswered_q = "SELECT COUNT(*) FROM unanswered WHERE created_at >= ?"
         params: tuple[Any, ...] = (since,)
         if guild_id is not None:
-            answers_q += " AND guild_id = ?"
-            votes_q += " AND message_id IN (SELECT message_id FROM answers WHERE guild_id = ?)"
-            unanswered_q += " AND guild_id = ?"
+            where = _guild_clause(include_dms)
+            answers_q += where
+            votes_q += f" AND message_id IN (SELECT message_id FROM answers WHERE 1{where})"
+            unanswered_q += where
             params = (since, guild_id)
         answers_q += " GROUP BY entry_id"
         votes_q += " GROUP BY entry_id, helpful"
@@ -575,6 +673,11 @@ async def _fetchall(
 ) -> list[Any]:
     async with conn.execute(query, params) as cursor:
         return list(await cursor.fetchall())
+
+
+def _guild_clause(include_dms: bool) -> str:
+    """``AND`` one guild (its id is the next parameter), or that guild or DMs."""
+    return " AND (guild_id = ? OR guild_id IS NULL)" if include_dms else " AND guild_id = ?"
 
 
 async def _ensure_guild(conn: aiosqlite.Connection, guild_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from bot.runner import (
     NO_TOKEN_HINT,
+    PayloadRedactor,
     client_id_from_token,
     invite_url,
     required_permissions,
@@ -65,6 +67,20 @@ def test_invite_command_prints_url(tmp_path: Path) -> None:
     assert query["client_id"] == ["123456789012345678"]
     assert query["scope"][0].split() == ["bot", "applications.commands"]
     assert int(query["permissions"][0]) == required_permissions().value
+    # Issue 11: tell the operator to switch off "Public Bot", and why; and to set the home.
+    assert '"Public Bot"' in result.stderr
+    assert "Manage Server" in result.stderr
+    assert "HOME_GUILD_IDS is not set" in result.stderr
+
+
+def test_invite_with_home_server_still_warns_about_public_bot(tmp_path: Path) -> None:
+    result = run_bot(
+        tmp_path, "invite", DISCORD_CLIENT_ID="123456789012345678", HOME_GUILD_IDS="42"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("https://")
+    assert '"Public Bot"' in result.stderr
+    assert "HOME_GUILD_IDS is not set" not in result.stderr
 
 
 def test_invite_without_any_id_explains(tmp_path: Path) -> None:
@@ -146,3 +162,32 @@ def test_exit_status_tells_config_from_transient(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "Traceback" not in err[0]
+
+
+def _record(name: str, level: int, msg: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord(name, level, __file__, 1, msg, args, None)
+
+
+def test_payload_redactor_keeps_ids_drops_text() -> None:
+    event = {"op": 0, "t": "MESSAGE_CREATE", "s": 7, "d": {"id": "11", "content": "secret x"}}
+    record = _record("discord.gateway", logging.DEBUG, "Event: %s (shard %s)", event, 0)
+    assert PayloadRedactor().filter(record)
+    shown = record.getMessage()
+    assert "secret" not in shown
+    assert "t=MESSAGE_CREATE" in shown
+    assert "id=11" in shown
+    assert shown.endswith("(shard 0)")
+    body = _record("discord.http", logging.DEBUG, "%s with %s", "POST", '{"content": "x"}')
+    PayloadRedactor().filter(body)
+    assert body.getMessage().startswith("POST with <redacted")
+    words = _record("aiosqlite", logging.DEBUG, "executing %s", "two words")
+    PayloadRedactor().filter(words)
+    assert "two words" not in words.getMessage()
+    # The bot's own records and the libraries' warnings pass unchanged.
+    for record in (
+        _record("bot.cogs.answers", logging.DEBUG, "not answering %s", "too busy"),
+        _record("discord.client", logging.WARNING, "heartbeat %s", "blocked for 10 s"),
+    ):
+        before = record.getMessage()
+        PayloadRedactor().filter(record)
+        assert record.getMessage() == before

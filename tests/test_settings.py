@@ -28,6 +28,10 @@ def test_defaults() -> None:
     assert s.discord_api_base is None
     assert s.shard_count is None
     assert s.shard_ids is None
+    assert s.home_guild_ids == frozenset()
+    assert s.log_message_text is False
+    assert s.unanswered_member_daily_limit == 20
+    assert s.unanswered_server_daily_limit == 500
 
 
 def test_every_variable(tmp_path: Path) -> None:
@@ -54,6 +58,10 @@ def test_every_variable(tmp_path: Path) -> None:
             "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/",
             "SHARD_COUNT": "4",
             "SHARD_IDS": "2,0",
+            "HOME_GUILD_IDS": "55, 66",
+            "LOG_MESSAGE_TEXT": "true",
+            "UNANSWERED_MAX_PER_MEMBER_PER_DAY": "3",
+            "UNANSWERED_MAX_PER_SERVER_PER_DAY": "0",
         }
     )
     assert s.token is not None
@@ -77,6 +85,10 @@ def test_every_variable(tmp_path: Path) -> None:
     assert s.discord_api_base == "http://127.0.0.1:8080/api/v10"
     assert s.shard_count == 4
     assert s.shard_ids == (0, 2)
+    assert s.home_guild_ids == {55, 66}
+    assert s.log_message_text is True
+    assert s.unanswered_member_daily_limit == 3
+    assert s.unanswered_server_daily_limit == 0
 
 
 def test_empty_values_mean_unset() -> None:
@@ -119,6 +131,10 @@ def test_token_never_shown() -> None:
         ("DISCORD_API_BASE", "ftp://proxy", "http(s) URL"),
         ("DISCORD_API_BASE", "localhost:8080", "http(s) URL"),
         ("SHARD_COUNT", "0", "positive integer"),
+        ("HOME_GUILD_IDS", "home", "Discord ids"),
+        ("LOG_MESSAGE_TEXT", "maybe", "true or false"),
+        ("UNANSWERED_MAX_PER_MEMBER_PER_DAY", "-1", "whole number"),
+        ("UNANSWERED_MAX_PER_SERVER_PER_DAY", "many", "whole number"),
     ],
 )
 def test_invalid_value_names_variable(name: str, value: str, expected: str) -> None:

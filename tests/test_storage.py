@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import MAX_TEXT, SCHEMA_VERSION, Storage, StorageError, VersionRow
+from bot.storage import (
+    MAX_TEXT,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ForgetResult,
+    Storage,
+    StorageError,
+    VersionRow,
+)
 
 NOW = datetime.now(UTC)
 
@@ -286,3 +294,135 @@ async def test_concurrent_writes_are_serialised(db: Storage) -> None:
     assert results[:50].count(True) == 10
     assert (await db.stats()).helpful == {"a": 10}
     assert (await db.stats()).unanswered == 20
+
+
+# -- issue 11: DM questions for home moderators, scrubbing, caps, deletion on request -------
+
+
+async def test_dm_rows_are_included_only_when_asked(db: Storage) -> None:
+    await db.record_answer(guild_id=1, channel_id=10, entry_id="a", via="channel", message_id=5)
+    await db.record_answer(guild_id=None, channel_id=30, entry_id="b", via="dm", message_id=6)
+    await db.record_answer(guild_id=2, channel_id=20, entry_id="c", via="channel", message_id=7)
+    await db.record_vote(message_id=6, entry_id="b", user_id=1, helpful=True)
+    await db.record_vote(message_id=7, entry_id="c", user_id=1, helpful=True)
+    await db.record_unanswered(guild_id=1, channel_id=10, text="guild one question")
+    await db.record_unanswered(guild_id=None, channel_id=30, text="a question in a DM")
+    await db.record_unanswered(guild_id=2, channel_id=20, text="another server's question")
+
+    assert [g.text for g in await db.unanswered(guild_id=1)] == ["guild one question"]
+    with_dms = {g.text for g in await db.unanswered(guild_id=1, include_dms=True)}
+    assert with_dms == {"guild one question", "a question in a DM"}
+
+    stats = await db.stats(guild_id=1, include_dms=True)
+    assert stats.answers == {"a": 1, "b": 1}
+    assert stats.helpful == {"b": 1}
+    assert stats.unanswered == 2
+    assert (await db.stats(guild_id=1)).unanswered == 1
+
+    assert await db.clear_unanswered(guild_id=1, include_dms=True) == 2
+    assert [g.text for g in await db.unanswered()] == ["another server's question"]
+
+
+async def test_personal_data_is_scrubbed_before_storing(db: Storage) -> None:
+    await db.record_unanswered(
+        guild_id=1,
+        channel_id=2,
+        text="reach me at jane.doe@clinic.org or +1 555 123 4567, "
+        "see https://example.com/a?token=s3cr3t",
+    )
+    with sqlite3.connect(db.path) as conn:
+        (stored,) = conn.execute("SELECT text FROM unanswered").fetchone()
+    assert "jane.doe" not in stored
+    assert "555" not in stored
+    assert "s3cr3t" not in stored
+    assert stored == "reach me at [email] or [phone], see https://example.com/a?[removed]"
+
+
+async def test_unanswered_rows_capped_per_member_per_day(db: Storage) -> None:
+    limits = {"member_daily_limit": 3, "server_daily_limit": 100}
+    kept = [
+        await db.record_unanswered(guild_id=1, channel_id=2, text=f"q{i}", user_id=7, **limits)
+        for i in range(5)
+    ]
+    assert kept == [True, True, True, False, False]
+    # Another member has their own budget; the member's budget covers DMs and servers alike.
+    assert await db.record_unanswered(guild_id=1, channel_id=2, text="b", user_id=8, **limits)
+    assert not await db.record_unanswered(
+        guild_id=None, channel_id=3, text="dm", user_id=7, **limits
+    )
+    # Rows older than a day no longer count.
+    yesterday = NOW - timedelta(days=1, minutes=1)
+    assert await db.record_unanswered(
+        guild_id=1, channel_id=2, text="next day", user_id=9, at=yesterday, **limits
+    )
+    for i in range(2):
+        assert await db.record_unanswered(
+            guild_id=1, channel_id=2, text=f"today {i}", user_id=9, **limits
+        )
+    with sqlite3.connect(db.path) as conn:
+        per_member = dict(
+            conn.execute("SELECT user_id, COUNT(*) FROM unanswered GROUP BY user_id").fetchall()
+        )
+    assert per_member == {7: 3, 8: 1, 9: 3}
+
+
+async def test_unanswered_rows_capped_per_server_per_day_dms_one_pool(db: Storage) -> None:
+    limits = {"member_daily_limit": 100, "server_daily_limit": 2}
+    for user in (1, 2):
+        assert await db.record_unanswered(
+            guild_id=5, channel_id=1, text="x", user_id=user, **limits
+        )
+    assert not await db.record_unanswered(guild_id=5, channel_id=1, text="x", user_id=3, **limits)
+    assert await db.record_unanswered(guild_id=6, channel_id=2, text="x", user_id=3, **limits)
+    # All DMs share one pool, whoever writes.
+    assert await db.record_unanswered(guild_id=None, channel_id=8, text="x", user_id=4, **limits)
+    assert await db.record_unanswered(guild_id=None, channel_id=9, text="x", user_id=5, **limits)
+    assert not await db.record_unanswered(
+        guild_id=None, channel_id=10, text="x", user_id=6, **limits
+    )
+    assert (await db.stats()).unanswered == 5
+    # 0 keeps none; None means no limit.
+    assert not await db.record_unanswered(
+        guild_id=7, channel_id=1, text="x", user_id=1, server_daily_limit=0
+    )
+    for _ in range(5):
+        assert await db.record_unanswered(guild_id=5, channel_id=1, text="x", user_id=1)
+
+
+async def test_forget_member_deletes_only_their_votes_and_questions(db: Storage) -> None:
+    await db.record_vote(message_id=1, entry_id="a", user_id=7, helpful=True)
+    await db.record_vote(message_id=2, entry_id="a", user_id=7, helpful=False)
+    await db.record_vote(message_id=1, entry_id="a", user_id=8, helpful=True)
+    await db.record_unanswered(guild_id=1, channel_id=2, text="mine", user_id=7)
+    await db.record_unanswered(guild_id=None, channel_id=3, text="mine in a DM", user_id=7)
+    await db.record_unanswered(guild_id=1, channel_id=2, text="theirs", user_id=8)
+
+    assert await db.member_data(7) == ForgetResult(votes=2, unanswered=2)
+    assert await db.forget_member(7) == ForgetResult(votes=2, unanswered=2)
+    assert await db.member_data(7) == ForgetResult(votes=0, unanswered=0)
+    assert await db.forget_member(7) == ForgetResult(votes=0, unanswered=0)
+    assert [g.text for g in await db.unanswered()] == ["theirs"]
+    assert (await db.stats()).helpful == {"a": 1}
+    assert await db.member_data(8) == ForgetResult(votes=1, unanswered=1)
+
+
+async def test_version_1_database_is_migrated_keeping_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO unanswered (created_at, guild_id, channel_id, text) "
+            "VALUES (?, NULL, 3, 'an old DM question')",
+            (NOW.timestamp(),),
+        )
+        conn.execute("PRAGMA user_version = 1")
+    storage = await Storage.open(path)
+    try:
+        assert [g.text for g in await storage.unanswered()] == ["an old DM question"]
+        assert await storage.record_unanswered(
+            guild_id=1, channel_id=2, text="new", user_id=7, member_daily_limit=1
+        )
+        assert await storage.member_data(7) == ForgetResult(votes=0, unanswered=1)
+    finally:
+        await storage.close()

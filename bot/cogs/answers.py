@@ -241,8 +241,11 @@ class Answers(commands.Cog):
             )
             return
         await self._send(message, content=NO_ANSWER)
-        await self.bot.storage.record_unanswered(
-            guild_id=guild_id, channel_id=message.channel.id, text=text[:MAX_QUESTION]
+        await self.bot.record_unanswered(
+            guild_id=guild_id,
+            channel_id=message.channel.id,
+            user_id=message.author.id,
+            text=text[:MAX_QUESTION],
         )
 
     def _can_send(self, channel: discord.abc.Messageable) -> bool:
@@ -347,8 +350,11 @@ class Answers(commands.Cog):
             )
             return
         await interaction.response.send_message(NO_ANSWER, ephemeral=ephemeral)
-        await self.bot.storage.record_unanswered(
-            guild_id=interaction.guild_id, channel_id=interaction.channel_id, text=text
+        await self.bot.record_unanswered(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            text=text,
         )
 
     async def _record_answer(
@@ -387,8 +393,12 @@ class Answers(commands.Cog):
                 "\n".join(lines), view=view or discord.utils.MISSING, ephemeral=True
             )
             if text:
-                await self.bot.storage.record_unanswered(
-                    guild_id=interaction.guild_id, channel_id=interaction.channel_id, text=text
+                # The question is the target message's: its author may have it deleted.
+                await self.bot.record_unanswered(
+                    guild_id=interaction.guild_id,
+                    channel_id=interaction.channel_id,
+                    user_id=message.author.id,
+                    text=text,
                 )
             return
 

@@ -1,9 +1,13 @@
 """Moderation: ``/kb`` (check, reload, download, upload, history, rollback, unanswered,
-stats) and ``/whytwitter`` (answer channels, mod-log channel, cooldown).
+stats) and ``/whytwitter`` (answer channels, mod-log channel, cooldown, forget a member).
 
-Moderators are members with Manage Server or a role in ``MODERATOR_ROLE_IDS``. Both groups are
-registered with ``default_permissions(manage_guild=True)`` so Discord hides them from others,
-and every command checks again at run time (admins can re-grant commands in Integrations).
+Only the home servers (``HOME_GUILD_IDS``) own the knowledge base and the bot's settings: both
+groups are registered as guild commands there only (globally when ``HOME_GUILD_IDS`` is unset,
+to say so), and every command, Apply / Cancel press and autocomplete from any other server or a
+DM is refused at run time. Moderators are members of a home server with Manage Server or a role
+in ``MODERATOR_ROLE_IDS``. Both groups are registered with
+``default_permissions(manage_guild=True)`` so Discord hides them from others, and every command
+checks again at run time (admins can re-grant commands in Integrations).
 
 The cog also announces knowledge-base reloads (good and bad) in the mod-log channel, and runs
 the daily retention purge of old questions, answers and votes.
@@ -26,7 +30,9 @@ from discord import app_commands, ui
 from discord.ext import commands, tasks
 
 from bot.cards import answer_card
+from bot.cogs.privacy import ask_to_forget
 from bot.embeds import BRAND_COLOUR, escape_user_text, truncate
+from bot.home import home_refusal
 from bot.kb import store
 from bot.kb.check import check_kb, check_knowledge
 from bot.kb.diff import KBDiff, diff_kbs
@@ -247,6 +253,15 @@ class ProposalView(ui.View):
         self.done = False
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        refusal = home_refusal(interaction.guild_id, self.cog.bot.settings.home_guild_ids)
+        if refusal is not None:
+            log.warning(
+                "%s pressed a preview button in guild %s: not a home server, refused",
+                interaction.user.id,
+                interaction.guild_id,
+            )
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return False
         if interaction.user.id != self.owner_id:
             log.info(
                 "%s pressed a preview button of %s: refused", interaction.user.id, self.owner_id
@@ -364,7 +379,8 @@ class Moderation(commands.Cog):
     # ------------------------------------------------------------------ mod-log
 
     async def modlog_channels(self) -> set[int]:
-        """Each guild's own mod-log channel, else ``MOD_LOG_CHANNEL_ID``."""
+        """Each home guild's own mod-log channel, else ``MOD_LOG_CHANNEL_ID`` (other servers
+        never hear about the knowledge base)."""
         fallback = self.bot.settings.mod_log_channel_id
         fallback_guild = None
         if fallback is not None:
@@ -372,7 +388,10 @@ class Moderation(commands.Cog):
             fallback_guild = getattr(channel, "guild", None)
         found: set[int] = set()
         fallback_overridden = False
+        home = self.bot.settings.home_guild_ids
         for guild in self.bot.guilds:
+            if guild.id not in home:
+                continue
             try:
                 own = (await self.bot.guild_settings(guild.id)).modlog_channel
             except Exception:
@@ -417,7 +436,19 @@ class Moderation(commands.Cog):
     # ------------------------------------------------------------------ the gate
 
     async def gate(self, interaction: discord.Interaction[WhyTwitterBot]) -> bool:
-        """True for moderators; others get an ephemeral refusal and a log line."""
+        """True for moderators of a home server; others get an ephemeral refusal and a log
+        line."""
+        refusal = home_refusal(interaction.guild_id, self.bot.settings.home_guild_ids)
+        if refusal is not None:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.warning(
+                "refused /%s for %s in guild %s: not a home server",
+                command,
+                interaction.user.id,
+                interaction.guild_id,
+            )
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return False
         if is_moderator(
             interaction.user, interaction.permissions, self.bot.settings.moderator_role_ids
         ):
@@ -568,7 +599,9 @@ class Moderation(commands.Cog):
     async def _version_choices(
         self, interaction: discord.Interaction[WhyTwitterBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        if not is_moderator(
+        if home_refusal(
+            interaction.guild_id, self.bot.settings.home_guild_ids
+        ) is not None or not is_moderator(
             interaction.user, interaction.permissions, self.bot.settings.moderator_role_ids
         ):
             return []
@@ -613,6 +646,10 @@ class Moderation(commands.Cog):
         role_check: discord.Interaction[Any] | None = None,
     ) -> str:
         """Write a previewed change (refused when stale), record the version, reload."""
+        if role_check is not None:
+            refusal = home_refusal(role_check.guild_id, self.bot.settings.home_guild_ids)
+            if refusal is not None:
+                return refusal
         if role_check is not None and not is_moderator(
             role_check.user, role_check.permissions, self.bot.settings.moderator_role_ids
         ):
@@ -697,7 +734,9 @@ class Moderation(commands.Cog):
         if not await self.gate(interaction):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        groups = await self.bot.storage.unanswered(days=days, guild_id=interaction.guild_id)
+        groups = await self.bot.storage.unanswered(
+            days=days, guild_id=interaction.guild_id, include_dms=True
+        )
         if not groups:
             await interaction.followup.send(
                 f"No unanswered questions in the last {days} days.", ephemeral=True
@@ -710,18 +749,22 @@ class Moderation(commands.Cog):
             for example in others:
                 lines.append(f"  ↳ {escape_user_text(example, 100)}")
         embed = discord.Embed(
-            title=f"Unanswered questions, last {days} days",
+            title=f"Unanswered questions, last {days} days (this server and DMs)",
             description=fit_lines(lines, 4000),
             colour=BRAND_COLOUR,
         )
         embed.set_footer(text="Most frequent first; similar questions grouped.")
         await interaction.followup.send(embed=embed, ephemeral=True)
 
-    @kb.command(name="unanswered-clear", description="Forget this server's unanswered questions")
+    @kb.command(
+        name="unanswered-clear", description="Forget this server's and DMs' unanswered questions"
+    )
     async def kb_unanswered_clear(self, interaction: discord.Interaction[WhyTwitterBot]) -> None:
         if not await self.gate(interaction):
             return
-        count = await self.bot.storage.clear_unanswered(guild_id=interaction.guild_id)
+        count = await self.bot.storage.clear_unanswered(
+            guild_id=interaction.guild_id, include_dms=True
+        )
         log.info("%s cleared %d unanswered questions", interaction.user.id, count)
         await interaction.response.send_message(
             f"Cleared {count} unanswered question{'s' * (count != 1)}.", ephemeral=True
@@ -737,10 +780,12 @@ class Moderation(commands.Cog):
         if not await self.gate(interaction):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stats = await self.bot.storage.stats(days=days, guild_id=interaction.guild_id)
+        stats = await self.bot.storage.stats(
+            days=days, guild_id=interaction.guild_id, include_dms=True
+        )
         rows = stat_rows(stats.answers, stats.helpful, stats.not_helpful)
         embed = discord.Embed(
-            title=f"Answers in the last {days} days",
+            title=f"Answers in the last {days} days (this server and DMs)",
             description=stats_table(rows),
             colour=BRAND_COLOUR,
         )
@@ -860,6 +905,36 @@ class Moderation(commands.Cog):
             text = f"The bot now waits {minutes:g} minutes between answers in a channel."
         await interaction.response.send_message(text, ephemeral=True)
 
+    @whytwitter.command(
+        name="forget", description="Delete a member's votes and unanswered questions"
+    )
+    @app_commands.describe(
+        member="The member whose data to delete",
+        user_id="Or their user id (for someone who left the server)",
+    )
+    async def forget_member(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        member: discord.User | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        if not await self.gate(interaction):
+            return
+        target: int | None = member.id if member is not None else None
+        if target is None and user_id is not None:
+            try:
+                target = int(user_id.strip())
+            except ValueError:
+                target = None
+            if target is not None and not 0 < target < 2**64:
+                target = None
+        if target is None or (member is not None and user_id is not None):
+            await interaction.response.send_message(
+                "Give either a member or a user id (a number), not both.", ephemeral=True
+            )
+            return
+        await ask_to_forget(interaction, target, own=False, label=f"<@{target}> ({target})")
+
 
 def zip_files(files: Mapping[str, bytes]) -> bytes:
     """The files in one zip archive (in memory)."""
@@ -871,5 +946,7 @@ def zip_files(files: Mapping[str, bytes]) -> bytes:
 
 
 async def setup(bot: WhyTwitterBot) -> None:
-    """Extension entry point."""
-    await bot.add_cog(Moderation(bot))
+    """Extension entry point: the groups are guild commands of the home servers (global when
+    ``HOME_GUILD_IDS`` is unset, so that they can say why they are off)."""
+    home = [discord.Object(g) for g in sorted(bot.settings.home_guild_ids)]
+    await bot.add_cog(Moderation(bot), guilds=home or discord.utils.MISSING)

@@ -54,6 +54,7 @@ class Mods:
 
     @contextlib.asynccontextmanager
     async def run(self, **kw: Any) -> AsyncIterator[WhyTwitterBot]:
+        kw.setdefault("HOME_GUILD_IDS", str(self.world.guild))
         async with self.env.run(
             MODERATOR_ROLE_IDS=str(self.role),
             MOD_LOG_CHANNEL_ID=str(self.modlog),
@@ -174,6 +175,7 @@ ALL_COMMANDS: list[tuple[str, str | None, str, dict[str, Any]]] = [
     ("whytwitter", "channels", "list", {}),
     ("whytwitter", None, "modlog", {}),
     ("whytwitter", None, "cooldown", {"minutes": 1}),
+    ("whytwitter", None, "forget", {"user_id": "123456789012345678"}),
 ]
 
 
@@ -181,7 +183,7 @@ async def test_non_moderators_are_refused_everything(mods: Mods) -> None:
     m = mods
     before = kb_bytes(m)
     async with m.run() as bot:
-        registered = {c["name"]: c for c in m.fake.global_commands}
+        registered = {c["name"]: c for c in m.fake.guild_commands[m.world.guild]}
         for name in ("kb", "whytwitter"):
             assert int(registered[name]["default_member_permissions"]) == MANAGE_GUILD
             assert registered[name].get("contexts") in ([0], None)
