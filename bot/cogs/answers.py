@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.gate import GateConfig, MessageFacts, should_answer
+from bot.installs import member_command
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
 
@@ -305,6 +306,7 @@ class Answers(commands.Cog):
 
     # ---------------------------------------------------------------- /ask
 
+    @member_command
     @app_commands.command(name="ask", description="Ask the bot about an objection to Twitter")
     @app_commands.describe(
         question="What holds you (or a colleague) back from Twitter?",

@@ -272,6 +272,9 @@ class FakeDiscord:
         self.bot_user = User(id=snowflake(), username=bot_name, bot=True)
         self.application_id = self.bot_user.id
         self.application_flags = 0
+        # Developer Portal → Installation → Installation Contexts: [0] guild install only;
+        # [0, 1] with User Install. Commands without integration_types get these.
+        self.install_types: list[int] = [0]
         self.owner = User.human("appowner")
         self.shard_count = shard_count
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -731,9 +734,28 @@ class FakeDiscord:
         data = self._command_data(name, 1, guild_id, options, subcommand, subcommand_group)
         if resolved is not None:
             data["resolved"] = resolved
+        if user_install:
+            self._check_user_installable(name, 1, guild_id)
         return await self._send_interaction(
             2, data, user, channel_id, guild_id, locale=locale, user_install=user_install
         )
+
+    def _check_user_installable(self, name: str, ctype: int, guild_id: int | None) -> None:
+        """Discord offers a user install only the global commands whose ``integration_types``
+        include 1 and whose ``contexts`` include where the member is."""
+        registered = next(
+            (c for c in self.global_commands if c["name"] == name and c["type"] == ctype), None
+        )
+        if registered is None:
+            raise ValueError(f"/{name} is not a global command: no user install offers it")
+        if 1 not in self.install_types:
+            raise ValueError("User Install is not enabled for the app (fake.install_types)")
+        if 1 not in registered["integration_types"]:
+            raise ValueError(f"/{name} is not offered to user installs (integration_types)")
+        context = CONTEXT_GUILD if guild_id is not None else CONTEXT_BOT_DM
+        contexts = registered.get("contexts")
+        if contexts is not None and context not in contexts:
+            raise ValueError(f"/{name} is not offered in context {context}")
 
     async def send_autocomplete(
         self,
@@ -1417,6 +1439,8 @@ class FakeDiscord:
             "version": str(snowflake()),
             "type": ctype,
         }
+        if cmd.get("integration_types") is None:
+            cmd["integration_types"] = list(self.install_types)
         if m.groupdict().get("guild"):
             cmd["guild_id"] = m.group("guild")
         return cmd

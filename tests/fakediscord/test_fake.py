@@ -61,6 +61,7 @@ class PlainBot(commands.AutoShardedBot):
         async def ping(interaction: discord.Interaction, text: str) -> None:
             await interaction.response.send_message(f"pong {text}")
 
+        @app_commands.allowed_installs(guilds=True, users=False)
         @self.tree.command(name="vote", description="Start a vote")
         async def vote(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("vote now", view=VoteView())
@@ -85,6 +86,7 @@ class PlainBot(commands.AutoShardedBot):
         async def name(interaction: discord.Interaction) -> None:
             await interaction.response.send_modal(NameModal())
 
+        @app_commands.allowed_installs(guilds=True, users=True)
         @self.tree.command(name="many", description="Many follow-ups")
         async def many(interaction: discord.Interaction, count: int) -> None:
             await interaction.response.defer()
@@ -274,11 +276,17 @@ async def test_user_install_in_a_server_without_the_bot(
 ) -> None:
     elsewhere = fake_discord.add_guild("Elsewhere", with_bot=False)
     channel_id = fake_discord.add_channel(elsewhere, "lounge")
+    fake_discord.install_types = [0, 1]  # User Install enabled in the portal
     async with running_client(PlainBot(), fake_discord) as bot:
         assert bot.get_guild(elsewhere) is None
         with pytest.raises(ValueError, match="not installed"):
             await fake_discord.send_slash_command(
                 "ping", {"text": "x"}, user=world.alice, channel_id=channel_id
+            )
+        # no integration_types: the app's install types (ping); vote opts out
+        with pytest.raises(ValueError, match="not offered to user installs"):
+            await fake_discord.send_slash_command(
+                "vote", user=world.alice, channel_id=channel_id, user_install=True
             )
         handle = await fake_discord.send_slash_command(
             "ping", {"text": "x"}, user=world.alice, channel_id=channel_id, user_install=True
@@ -308,6 +316,13 @@ async def test_user_install_in_a_server_without_the_bot(
 
 
 async def test_user_install_in_a_dm_with_the_app(fake_discord: FakeDiscord, world: World) -> None:
+    async with running_client(PlainBot(), fake_discord):
+        dm = fake_discord.dm_channel(world.alice)
+        with pytest.raises(ValueError, match="User Install is not enabled"):
+            await fake_discord.send_slash_command(
+                "ping", {"text": "y"}, user=world.alice, channel_id=dm, user_install=True
+            )
+    fake_discord.install_types = [0, 1]
     async with running_client(PlainBot(), fake_discord):
         dm = fake_discord.dm_channel(world.alice)
         handle = await fake_discord.send_slash_command(
