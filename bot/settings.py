@@ -76,6 +76,7 @@ class Settings:
     discord_api_base: str | None = None
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    forum_channel_ids: frozenset[int] = frozenset()
 
     @property
     def database_path(self) -> Path:
@@ -289,6 +290,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ),
         shard_count=shard_count,
         shard_ids=shard_ids,
+        forum_channel_ids=opt(
+            _convert(env, "FORUM_CHANNEL_IDS", _snowflakes, snowflakes), frozenset()
+        ),
     )
 
 
