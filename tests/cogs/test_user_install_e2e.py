@@ -188,3 +188,24 @@ async def test_moderator_commands_are_not_offered_to_user_installs(
                 await fake.send_slash_command(
                     name, subcommand=sub, user=fake.owner, channel_id=lounge, user_install=True
                 )
+
+
+async def test_ask_in_a_group_dm_without_the_bot(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    fake, alice, bob = fake_discord, bot_world.alice, bot_world.bob
+    group = fake.group_dm(alice, bob)
+    async with bot_env.run() as bot:
+        handle = await fake.send_slash_command(
+            "ask", {"question": BUSY}, user=alice, channel_id=group, user_install=True
+        )
+        assert handle.payload["context"] == 2
+        response = await handle.wait_response()
+        assert response["data"]["embeds"][0]["title"] == title_of(bot, "too-busy")
+        answer = handle.original_message
+        assert answer is not None
+        dismiss = custom_ids(answer)[2]
+        assert dismiss.startswith("wt:x:")
+        await fake.click_button(answer, dismiss, alice)
+        await fake.wait_until(lambda: int(answer["id"]) in fake.deleted_messages, 10)
+        assert channel_api_calls(fake) == []

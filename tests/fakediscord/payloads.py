@@ -35,6 +35,7 @@ def iso_now() -> str:
 # Channel types.
 GUILD_TEXT = 0
 DM = 1
+GROUP_DM = 3
 PUBLIC_THREAD = 11
 GUILD_FORUM = 15
 
@@ -139,6 +140,17 @@ class Channel:
     def to_dict(self, *, with_guild_id: bool = True) -> JSON:
         if self.type == PUBLIC_THREAD:
             return self._thread_dict()
+        if self.type == GROUP_DM:
+            return {
+                "id": str(self.id),
+                "type": GROUP_DM,
+                "name": self.name or None,
+                "icon": None,
+                "owner_id": str(self.owner_id or self.recipients[0].id),
+                "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+                "recipients": [u.to_dict() for u in self.recipients],
+                "flags": 0,
+            }
         if self.type == DM:
             return {
                 "id": str(self.id),

@@ -30,8 +30,10 @@ from aiohttp import web
 from .payloads import (
     CONTEXT_BOT_DM,
     CONTEXT_GUILD,
+    CONTEXT_PRIVATE_CHANNEL,
     DEFAULT_EVERYONE_PERMISSIONS,
     DM,
+    GROUP_DM,
     GUILD_FORUM,
     GUILD_INSTALL,
     GUILD_TEXT,
@@ -288,6 +290,7 @@ class FakeDiscord:
         self.users: dict[int, User] = {self.bot_user.id: self.bot_user, self.owner.id: self.owner}
         self.guilds: dict[int, Guild] = {}
         self.dm_channels: dict[int, Channel] = {}  # channel id -> DM channel
+        self.private_channels: dict[int, Channel] = {}  # group DMs without the bot
         self.messages: dict[int, JSON] = {}
         self.deleted_messages: set[int] = set()
         self.attachments: dict[int, tuple[str, bytes, str | None]] = {}
@@ -570,13 +573,23 @@ class FakeDiscord:
         self.dm_channels[cid] = Channel(id=cid, name="", type=DM, recipients=[user])
         return cid
 
+    def group_dm(self, *users: User, name: str = "") -> int:
+        """A group DM of ``users`` (the bot is not in it; a user install can still be used)."""
+        for user in users:
+            self.users[user.id] = user
+        cid = snowflake()
+        self.private_channels[cid] = Channel(
+            id=cid, name=name, type=GROUP_DM, recipients=list(users), owner_id=users[0].id
+        )
+        return cid
+
     def channel(self, channel_id: int) -> Channel | None:
         for guild in self.guilds.values():
             if channel_id in guild.channels:
                 return guild.channels[channel_id]
             if channel_id in guild.threads:
                 return guild.threads[channel_id]
-        return self.dm_channels.get(channel_id)
+        return self.dm_channels.get(channel_id) or self.private_channels.get(channel_id)
 
     def guild_of(self, channel_id: int) -> int | None:
         channel = self.channel(channel_id)
@@ -735,12 +748,19 @@ class FakeDiscord:
         if resolved is not None:
             data["resolved"] = resolved
         if user_install:
-            self._check_user_installable(name, 1, guild_id)
+            self._check_user_installable(name, 1, self._context_of(channel_id, guild_id))
         return await self._send_interaction(
             2, data, user, channel_id, guild_id, locale=locale, user_install=user_install
         )
 
-    def _check_user_installable(self, name: str, ctype: int, guild_id: int | None) -> None:
+    def _context_of(self, channel_id: int, guild_id: int | None) -> int:
+        if guild_id is not None:
+            return CONTEXT_GUILD
+        if channel_id in self.private_channels:
+            return CONTEXT_PRIVATE_CHANNEL
+        return CONTEXT_BOT_DM
+
+    def _check_user_installable(self, name: str, ctype: int, context: int) -> None:
         """Discord offers a user install only the global commands whose ``integration_types``
         include 1 and whose ``contexts`` include where the member is."""
         registered = next(
@@ -752,7 +772,6 @@ class FakeDiscord:
             raise ValueError("User Install is not enabled for the app (fake.install_types)")
         if 1 not in registered["integration_types"]:
             raise ValueError(f"/{name} is not offered to user installs (integration_types)")
-        context = CONTEXT_GUILD if guild_id is not None else CONTEXT_BOT_DM
         contexts = registered.get("contexts")
         if contexts is not None and context not in contexts:
             raise ValueError(f"/{name} is not offered in context {context}")
@@ -938,8 +957,11 @@ class FakeDiscord:
             self._dispatch(event, data, guild_id)
 
     def _dispatch(self, event: str, data: JSON, guild_id: int | None) -> None:
-        if event != "INTERACTION_CREATE" and not self.bot_in_guild(guild_id):
-            self._changed()  # a server the bot is not in: it hears nothing from there
+        if event != "INTERACTION_CREATE" and (
+            not self.bot_in_guild(guild_id)
+            or int(data.get("channel_id") or 0) in self.private_channels
+        ):
+            self._changed()  # a server or group DM the bot is not in: it hears nothing there
             return
         for session in self._live_sessions():
             if not session.handles_guild(guild_id):
@@ -1234,7 +1256,10 @@ class FakeDiscord:
         if groups.get("guild") is not None and not self.bot_in_guild(int(groups["guild"])):
             return False
         if groups.get("channel") is not None:
-            return self.bot_in_guild(self.guild_of(int(groups["channel"])))
+            channel_id = int(groups["channel"])
+            if channel_id in self.private_channels:
+                return False
+            return self.bot_in_guild(self.guild_of(channel_id))
         return True
 
     def _take_fault(self, rec: RecordedRequest) -> web.Response | None:
@@ -1861,12 +1886,13 @@ class FakeDiscord:
             member = guild.members.get(user.id) or Member(user)
             payload["member"] = member.to_dict(permissions=guild.permissions_of(user.id))
         else:
+            private = channel_id in self.private_channels
             payload["user"] = user.to_dict()
-            payload["context"] = CONTEXT_BOT_DM
+            payload["context"] = CONTEXT_PRIVATE_CHANNEL if private else CONTEXT_BOT_DM
             payload["app_permissions"] = str(
                 USER_APP_PERMISSIONS if user_install else DEFAULT_EVERYONE_PERMISSIONS
             )
-            auth = {} if user_install else {GUILD_INSTALL: "0"}
+            auth = {} if user_install or private else {GUILD_INSTALL: "0"}
         if user_install:
             auth[USER_INSTALL] = str(user.id)
         if not auth and owners is None:
