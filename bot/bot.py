@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.gate import Cooldowns, GateConfig
 from bot.home import MODERATOR_GROUPS, home_refusal
+from bot.installs import SERVER_ONLY
 from bot.kb.live import LiveKnowledge
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
@@ -66,7 +67,16 @@ def intents() -> discord.Intents:
 
 
 class WhyTwitterTree(app_commands.CommandTree["WhyTwitterBot"]):
-    """The command tree with one error handler for every application command."""
+    """The command tree with one error handler for every application command.
+
+    Commands are installed with the server only (``SERVER_ONLY``), unless they opt in to user
+    installs (``bot.installs.member_command``): moderator commands never follow a member's
+    own install of the app.
+    """
+
+    def __init__(self, client: WhyTwitterBot, **options: Any) -> None:
+        options.setdefault("allowed_installs", SERVER_ONLY)
+        super().__init__(client, **options)
 
     async def on_error(
         self, interaction: discord.Interaction[WhyTwitterBot], error: app_commands.AppCommandError

@@ -82,6 +82,7 @@ class Settings:
     """Whether logs may contain what members write (discord.py's payload dumps at DEBUG)."""
     unanswered_member_daily_limit: int = 20
     unanswered_server_daily_limit: int = 500
+    forum_channel_ids: frozenset[int] = frozenset()
 
     @property
     def database_path(self) -> Path:
@@ -329,6 +330,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
                 "a whole number >= 0 (0 keeps none)",
             ),
             defaults.unanswered_server_daily_limit,
+        ),
+        forum_channel_ids=opt(
+            _convert(env, "FORUM_CHANNEL_IDS", _snowflakes, snowflakes), frozenset()
         ),
     )
 

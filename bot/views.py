@@ -22,6 +22,7 @@ from discord import ui
 
 from bot.cards import answer_card, benefit_pages
 from bot.embeds import card_embed, truncate
+from bot.installs import bot_reaches_channel
 from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.types import Candidate
 
@@ -189,10 +190,14 @@ class DismissButton(
             message = interaction.message
             if message is None:  # pragma: no cover
                 return
-            try:
-                await message.delete()  # the bot's own message: no permission needed
-            except discord.Forbidden:
+            if not bot_reaches_channel(interaction):
+                # A user install where the bot is not: only the interaction reaches the message.
                 await interaction.delete_original_response()
+            else:
+                try:
+                    await message.delete()  # the bot's own message: no permission needed
+                except discord.Forbidden:
+                    await interaction.delete_original_response()
             log.info(
                 "answer %s (%s) dismissed by %s", message.id, self.entry_id, interaction.user.id
             )

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import discord
 import pytest
+from discord import app_commands
 
 from bot.views import (
     CUSTOM_ID_MAX,
@@ -156,7 +157,12 @@ class FakeStorage:
         return first
 
 
-def interaction(user_id: int, *, manage_messages: bool = False) -> Any:
+def interaction(user_id: int, *, manage_messages: bool = False, bot_in_guild: bool = True) -> Any:
+    deleted_original: list[bool] = []
+
+    async def delete_original_response() -> None:
+        deleted_original.append(True)
+
     return SimpleNamespace(
         user=SimpleNamespace(id=user_id),
         permissions=discord.Permissions(manage_messages=manage_messages),
@@ -165,7 +171,12 @@ def interaction(user_id: int, *, manage_messages: bool = False) -> Any:
         message=FakeMessage(),
         channel_id=1,
         guild_id=2,
-        client=SimpleNamespace(storage=FakeStorage()),
+        context=app_commands.AppCommandContext(guild=True),
+        client=SimpleNamespace(
+            storage=FakeStorage(), get_guild=lambda gid: object() if bot_in_guild else None
+        ),
+        delete_original_response=delete_original_response,
+        deleted_original=deleted_original,
     )
 
 
@@ -194,6 +205,13 @@ async def test_dismiss_by_moderator_deletes() -> None:
     i = interaction(7, manage_messages=True)
     await DismissButton("too-busy", MEMBER).callback(i)
     assert i.message.deleted
+
+
+async def test_dismiss_where_the_bot_is_not_deletes_through_the_interaction() -> None:
+    i = interaction(MEMBER, bot_in_guild=False)  # a user install in a server without the bot
+    await DismissButton("too-busy", MEMBER).callback(i)
+    assert i.deleted_original == [True]
+    assert not i.message.deleted  # no channel API call
 
 
 async def test_dismiss_by_someone_else_is_refused() -> None:

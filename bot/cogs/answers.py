@@ -17,7 +17,9 @@ from discord.ext import commands
 
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
+from bot.forums import ForumPost, forum_post, is_post_starter
 from bot.gate import GateConfig, MessageFacts, should_answer
+from bot.installs import member_command
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
 
@@ -142,18 +144,32 @@ class Answers(commands.Cog):
             elif verdict:
                 await self._answer_directly(message, text, via="dm" if is_dm else "mention")
             return
+        if is_post_starter(message):
+            await self._forum_answer(message)
+            return
         await self._channel_answer(message)
 
-    async def _channel_answer(self, message: discord.Message) -> None:
+    async def _forum_answer(self, message: discord.Message) -> None:
+        """A new post in a watched forum: answered like a channel message, in the post."""
+        post = await forum_post(self.bot, message)
+        if post is not None:
+            await self._channel_answer(message, post=post)
+
+    async def _channel_answer(
+        self, message: discord.Message, *, post: ForumPost | None = None
+    ) -> None:
+        """The one unprompted path: in answer channels, and for new posts in watched forums
+        (``post``: its title and first message are read; the post's thread is the channel)."""
         guild_id = message.guild.id if message.guild else None
-        facts = self._facts(message, content=message.content, addressed=False)
+        content = message.content if post is None else post.text
+        facts = self._facts(message, content=content, addressed=False)
         config = self.bot.gate_config()
         now = time.monotonic()
         # Cheap rules first: no database or matcher for bots, commands, short messages.
         pre = should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns)
         if pre.reason != "not-answer-channel":
             return
-        if not await self.bot.is_answer_channel(guild_id, message.channel.id):
+        if post is None and not await self.bot.is_answer_channel(guild_id, message.channel.id):
             return
         if guild_id is not None:
             config = self.bot.gate_config(await self.bot.guild_settings(guild_id))
@@ -163,7 +179,7 @@ class Answers(commands.Cog):
         now = time.monotonic()
         if not should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns):
             return
-        decision = self.bot.knowledge.matcher.match(message.content[:MAX_QUESTION])
+        decision = self.bot.knowledge.matcher.match(content[:MAX_QUESTION])
         if decision.outcome is not Outcome.ANSWER or decision.answer is None:
             return
         entry_id = decision.answer.id
@@ -198,7 +214,7 @@ class Answers(commands.Cog):
             guild_id=guild_id,
             channel_id=message.channel.id,
             entry_id=entry_id,
-            via="channel",
+            via="channel" if post is None else "forum",
             message_id=sent.id,
         )
         log.info("answered %s in channel %s (message %s)", entry_id, message.channel.id, message.id)
@@ -308,6 +324,7 @@ class Answers(commands.Cog):
 
     # ---------------------------------------------------------------- /ask
 
+    @member_command
     @app_commands.command(name="ask", description="Ask the bot about an objection to Twitter")
     @app_commands.describe(
         question="What holds you (or a colleague) back from Twitter?",

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.cards import objections_card
 from bot.embeds import card_embed, escape_user_text
+from bot.installs import member_command
 from bot.views import benefits_message
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Catalog(commands.Cog):
     def __init__(self, bot: WhyTwitterBot) -> None:
         self.bot = bot
 
+    @member_command
     @app_commands.command(
         name="benefits", description="The 15 ways Twitter is worth a physician's time"
     )
@@ -95,6 +97,7 @@ class Catalog(commands.Cog):
         topics = self.bot.knowledge.kb.topics()
         return [app_commands.Choice(name=t, value=t) for t in topic_choices(topics, current)]
 
+    @member_command
     @app_commands.command(
         name="objections", description="The objections to Twitter the bot can answer"
     )

@@ -807,7 +807,7 @@ class Moderation(commands.Cog):
     async def channels_add(
         self,
         interaction: discord.Interaction[WhyTwitterBot],
-        channel: discord.TextChannel | discord.Thread,
+        channel: discord.TextChannel | discord.Thread | discord.ForumChannel,
     ) -> None:
         if not await self.gate(interaction) or interaction.guild_id is None:
             return
@@ -825,7 +825,7 @@ class Moderation(commands.Cog):
     async def channels_remove(
         self,
         interaction: discord.Interaction[WhyTwitterBot],
-        channel: discord.TextChannel | discord.Thread,
+        channel: discord.TextChannel | discord.Thread | discord.ForumChannel,
     ) -> None:
         if not await self.gate(interaction) or interaction.guild_id is None:
             return
@@ -851,7 +851,7 @@ class Moderation(commands.Cog):
         guild = interaction.guild
         configured = {
             c
-            for c in self.bot.settings.answer_channel_ids
+            for c in self.bot.settings.answer_channel_ids | self.bot.settings.forum_channel_ids
             if guild is None or guild.get_channel_or_thread(c) is not None
         }
         lines = [f"<#{c}>" for c in sorted(own)]

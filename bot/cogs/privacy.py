@@ -14,6 +14,7 @@ from discord import app_commands, ui
 from discord.ext import commands
 
 from bot.home import home_refusal
+from bot.installs import member_command
 from bot.storage import ForgetResult
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ class Privacy(commands.Cog):
     def __init__(self, bot: WhyTwitterBot) -> None:
         self.bot = bot
 
+    @member_command
     @app_commands.command(
         name="forget-me", description="Delete your votes and unanswered questions from the bot"
     )

@@ -1,10 +1,12 @@
 """A fake Discord API (REST + gateway) for end-to-end tests of the real discord.py client."""
 
 from .fixtures import ClientRunner, client_exit, default_intents, runner_of, running_client
-from .payloads import User
+from .payloads import GUILD_FORUM, PUBLIC_THREAD, User
 from .server import FakeDiscord, InteractionHandle, RecordedRequest, point_discord_at
 
 __all__ = [
+    "GUILD_FORUM",
+    "PUBLIC_THREAD",
     "ClientRunner",
     "FakeDiscord",
     "InteractionHandle",

@@ -35,6 +35,19 @@ def iso_now() -> str:
 # Channel types.
 GUILD_TEXT = 0
 DM = 1
+GROUP_DM = 3
+PUBLIC_THREAD = 11
+GUILD_FORUM = 15
+
+# Interaction contexts and installation types (``context``, ``authorizing_integration_owners``).
+CONTEXT_GUILD = 0
+CONTEXT_BOT_DM = 1
+CONTEXT_PRIVATE_CHANNEL = 2
+GUILD_INSTALL = "0"
+USER_INSTALL = "1"
+# What a user-installed app may do where its bot is not (Discord's fixed set for DMs and
+# servers without the bot): attach files, embed links, mention everyone, external emojis.
+USER_APP_PERMISSIONS = (1 << 15) | (1 << 14) | (1 << 17) | (1 << 18)
 
 # Privileged intents (Discord refuses IDENTIFY with 4014 when not enabled in the portal).
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -120,8 +133,24 @@ class Channel:
     position: int = 0
     recipients: list[User] = field(default_factory=list)
     last_message_id: int | None = None
+    parent_id: int | None = None  # threads: the forum or text channel they belong to
+    owner_id: int | None = None  # threads: who started it
+    message_count: int = 0
 
     def to_dict(self, *, with_guild_id: bool = True) -> JSON:
+        if self.type == PUBLIC_THREAD:
+            return self._thread_dict()
+        if self.type == GROUP_DM:
+            return {
+                "id": str(self.id),
+                "type": GROUP_DM,
+                "name": self.name or None,
+                "icon": None,
+                "owner_id": str(self.owner_id or self.recipients[0].id),
+                "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+                "recipients": [u.to_dict() for u in self.recipients],
+                "flags": 0,
+            }
         if self.type == DM:
             return {
                 "id": str(self.id),
@@ -143,9 +172,42 @@ class Channel:
             "last_message_id": str(self.last_message_id) if self.last_message_id else None,
             "flags": 0,
         }
+        if self.type == GUILD_FORUM:
+            data.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                default_thread_rate_limit_per_user=0,
+            )
         if with_guild_id and self.guild_id is not None:
             data["guild_id"] = str(self.guild_id)
         return data
+
+    def _thread_dict(self) -> JSON:
+        """A thread as GET /channels and THREAD_CREATE carry it (always with guild_id)."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "name": self.name,
+            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+            "rate_limit_per_user": 0,
+            "message_count": self.message_count,
+            "member_count": 1,
+            "total_message_sent": self.message_count,
+            "flags": 0,
+            "applied_tags": [],
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 4320,
+                "archive_timestamp": iso_now(),
+                "locked": False,
+                "create_timestamp": iso_now(),
+            },
+        }
 
 
 @dataclass
@@ -182,6 +244,7 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
+    threads: dict[int, Channel] = field(default_factory=dict)
 
     def permissions_of(self, user_id: int) -> int:
         """Guild-level permissions of a member (owner and administrators get everything)."""
@@ -229,7 +292,7 @@ class Guild:
             "stickers": [],
             "roles": [r.to_dict() for r in self.roles.values()],
             "channels": [c.to_dict(with_guild_id=False) for c in self.channels.values()],
-            "threads": [],
+            "threads": [t.to_dict() for t in self.threads.values()],
             "members": [m.to_dict() for m in self.members.values()],
             "member_count": len(self.members),
             "presences": [],

@@ -28,11 +28,20 @@ import yarl
 from aiohttp import web
 
 from .payloads import (
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    CONTEXT_PRIVATE_CHANNEL,
     DEFAULT_EVERYONE_PERMISSIONS,
     DM,
+    GROUP_DM,
+    GUILD_FORUM,
+    GUILD_INSTALL,
     GUILD_TEXT,
     INTENT_MESSAGE_CONTENT,
     JSON,
+    PUBLIC_THREAD,
+    USER_APP_PERMISSIONS,
+    USER_INSTALL,
     Channel,
     Guild,
     Member,
@@ -46,10 +55,14 @@ from .payloads import (
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
+INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+# Discord allows an interaction 5 follow-ups when it comes from a user-installed app in a
+# server where the app's bot is not a member.
+USER_APP_FOLLOWUP_LIMIT = 5
 # Server-side close codes after which the session cannot be resumed.
 SESSION_ENDING_CLOSE_CODES = frozenset({4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014})
 
@@ -118,6 +131,7 @@ class InteractionHandle:
         self.original_deleted = False
         self.created_at = time.monotonic()
         self.late_callbacks: list[JSON] = []  # callbacks refused: past the 3 s window
+        self.refused_followups = 0  # past the user-app limit of 5 in a server without the bot
         self._followup_replaces_original = False
 
     @property
@@ -260,6 +274,9 @@ class FakeDiscord:
         self.bot_user = User(id=snowflake(), username=bot_name, bot=True)
         self.application_id = self.bot_user.id
         self.application_flags = 0
+        # Developer Portal → Installation → Installation Contexts: [0] guild install only;
+        # [0, 1] with User Install. Commands without integration_types get these.
+        self.install_types: list[int] = [0]
         self.owner = User.human("appowner")
         self.shard_count = shard_count
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -273,6 +290,7 @@ class FakeDiscord:
         self.users: dict[int, User] = {self.bot_user.id: self.bot_user, self.owner.id: self.owner}
         self.guilds: dict[int, Guild] = {}
         self.dm_channels: dict[int, Channel] = {}  # channel id -> DM channel
+        self.private_channels: dict[int, Channel] = {}  # group DMs without the bot
         self.messages: dict[int, JSON] = {}
         self.deleted_messages: set[int] = set()
         self.attachments: dict[int, tuple[str, bytes, str | None]] = {}
@@ -462,12 +480,22 @@ class FakeDiscord:
         guild_id: int | None = None,
         bot_permissions: int | None = None,
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        with_bot: bool = True,
     ) -> int:
-        """A guild with @everyone, the bot as a member (with a managed role) and its owner."""
+        """A guild with @everyone, the bot as a member (with a managed role) and its owner.
+
+        ``with_bot=False``: a server the bot is not in (members may still have the app
+        installed to their account): the bot gets no events from it and no channel access.
+        """
         gid = guild_id or snowflake()
         owner = owner or self.owner
         guild = Guild(id=gid, name=name, owner_id=owner.id)
         guild.roles[gid] = Role(id=gid, name="@everyone", permissions=everyone_permissions)
+        if not with_bot:
+            guild.members[owner.id] = Member(owner)
+            self.users[owner.id] = owner
+            self.guilds[gid] = guild
+            return gid
         bot_role = Role(
             id=snowflake(),
             name=self.bot_user.username,
@@ -485,7 +513,13 @@ class FakeDiscord:
         self._dispatch_if_live("GUILD_CREATE", guild.to_dict(), gid)
         return gid
 
+    def bot_in_guild(self, guild_id: int | None) -> bool:
+        """Whether the bot is a member of ``guild_id`` (True for DMs and unknown guilds)."""
+        guild = self.guilds.get(guild_id) if guild_id is not None else None
+        return guild is None or self.bot_user.id in guild.members
+
     def add_channel(self, guild_id: int, name: str = "general", *, type: int = GUILD_TEXT) -> int:
+        """A channel (``type=GUILD_FORUM`` (15) for a forum); returns its id."""
         guild = self.guilds[guild_id]
         cid = snowflake()
         channel = Channel(
@@ -539,11 +573,23 @@ class FakeDiscord:
         self.dm_channels[cid] = Channel(id=cid, name="", type=DM, recipients=[user])
         return cid
 
+    def group_dm(self, *users: User, name: str = "") -> int:
+        """A group DM of ``users`` (the bot is not in it; a user install can still be used)."""
+        for user in users:
+            self.users[user.id] = user
+        cid = snowflake()
+        self.private_channels[cid] = Channel(
+            id=cid, name=name, type=GROUP_DM, recipients=list(users), owner_id=users[0].id
+        )
+        return cid
+
     def channel(self, channel_id: int) -> Channel | None:
         for guild in self.guilds.values():
             if channel_id in guild.channels:
                 return guild.channels[channel_id]
-        return self.dm_channels.get(channel_id)
+            if channel_id in guild.threads:
+                return guild.threads[channel_id]
+        return self.dm_channels.get(channel_id) or self.private_channels.get(channel_id)
 
     def guild_of(self, channel_id: int) -> int | None:
         channel = self.channel(channel_id)
@@ -623,6 +669,60 @@ class FakeDiscord:
         await asyncio.sleep(0)
         return msg
 
+    async def create_forum_post(
+        self,
+        forum_id: int,
+        author: User,
+        title: str,
+        content: str = "",
+        *,
+        starter_first: bool = False,
+    ) -> tuple[int, JSON]:
+        """A member opens a post in forum ``forum_id``: THREAD_CREATE (a public thread,
+        type 11, ``parent_id`` the forum, ``newly_created``), then the starter message as
+        MESSAGE_CREATE in the thread, with the thread's id as its own id (as Discord does).
+        ``starter_first`` sends the two events in the other order. Returns (thread id, message).
+        """
+        forum = self.channel(forum_id)
+        if forum is None or forum.type != GUILD_FORUM or forum.guild_id is None:
+            raise KeyError(f"no forum channel {forum_id}")
+        guild = self.guilds[forum.guild_id]
+        self.users.setdefault(author.id, author)
+        tid = snowflake()
+        thread = Channel(
+            id=tid,
+            name=title,
+            type=PUBLIC_THREAD,
+            guild_id=guild.id,
+            parent_id=forum_id,
+            owner_id=author.id,
+            last_message_id=tid,
+            message_count=0,
+        )
+        guild.threads[tid] = thread
+        forum.last_message_id = tid
+        msg = message_dict(
+            message_id=tid,
+            channel_id=tid,
+            author=author,
+            content=content,
+            guild_id=guild.id,
+            mentions=[
+                self.users[int(uid)]
+                for uid in _MENTION_RE.findall(content)
+                if int(uid) in self.users
+            ],
+        )
+        self.messages[tid] = msg
+        created = {**thread.to_dict(), "newly_created": True}
+        if not starter_first:
+            self._dispatch("THREAD_CREATE", created, guild.id)
+        self._dispatch_message_create(msg)
+        if starter_first:
+            self._dispatch("THREAD_CREATE", created, guild.id)
+        await asyncio.sleep(0)
+        return tid, msg
+
     async def send_slash_command(
         self,
         name: str,
@@ -635,13 +735,46 @@ class FakeDiscord:
         subcommand_group: str | None = None,
         resolved: JSON | None = None,
         locale: str = "en-US",
+        user_install: bool = False,
     ) -> InteractionHandle:
-        """A member runs ``/name`` (type 2, command type 1). ``options``: {name: value}."""
+        """A member runs ``/name`` (type 2, command type 1). ``options``: {name: value}.
+
+        ``user_install``: through the app installed to the member's account (the payload a
+        user install sends: ``authorizing_integration_owners`` names the user; in a server
+        the bot is not in, the guild is only partial and the bot cannot use the channel).
+        """
         guild_id = guild_id if guild_id is not None else self.guild_of(channel_id)
         data = self._command_data(name, 1, guild_id, options, subcommand, subcommand_group)
         if resolved is not None:
             data["resolved"] = resolved
-        return await self._send_interaction(2, data, user, channel_id, guild_id, locale=locale)
+        if user_install:
+            self._check_user_installable(name, 1, self._context_of(channel_id, guild_id))
+        return await self._send_interaction(
+            2, data, user, channel_id, guild_id, locale=locale, user_install=user_install
+        )
+
+    def _context_of(self, channel_id: int, guild_id: int | None) -> int:
+        if guild_id is not None:
+            return CONTEXT_GUILD
+        if channel_id in self.private_channels:
+            return CONTEXT_PRIVATE_CHANNEL
+        return CONTEXT_BOT_DM
+
+    def _check_user_installable(self, name: str, ctype: int, context: int) -> None:
+        """Discord offers a user install only the global commands whose ``integration_types``
+        include 1 and whose ``contexts`` include where the member is."""
+        registered = next(
+            (c for c in self.global_commands if c["name"] == name and c["type"] == ctype), None
+        )
+        if registered is None:
+            raise ValueError(f"/{name} is not a global command: no user install offers it")
+        if 1 not in self.install_types:
+            raise ValueError("User Install is not enabled for the app (fake.install_types)")
+        if 1 not in registered["integration_types"]:
+            raise ValueError(f"/{name} is not offered to user installs (integration_types)")
+        contexts = registered.get("contexts")
+        if contexts is not None and context not in contexts:
+            raise ValueError(f"/{name} is not offered in context {context}")
 
     async def send_autocomplete(
         self,
@@ -701,7 +834,11 @@ class FakeDiscord:
     async def click_button(
         self, message: JSON | int, custom_id: str, user: User
     ) -> InteractionHandle:
-        """A member clicks a button (type 3, component_type 2) on ``message``."""
+        """A member clicks a button (type 3, component_type 2) on ``message``.
+
+        On a message a user-installed command created, the click carries that command's
+        ``authorizing_integration_owners`` (as on Discord).
+        """
         return await self._component(message, {"custom_id": custom_id, "component_type": 2}, user)
 
     async def select(
@@ -820,6 +957,12 @@ class FakeDiscord:
             self._dispatch(event, data, guild_id)
 
     def _dispatch(self, event: str, data: JSON, guild_id: int | None) -> None:
+        if event != "INTERACTION_CREATE" and (
+            not self.bot_in_guild(guild_id)
+            or int(data.get("channel_id") or 0) in self.private_channels
+        ):
+            self._changed()  # a server or group DM the bot is not in: it hears nothing there
+            return
         for session in self._live_sessions():
             if not session.handles_guild(guild_id):
                 continue
@@ -837,6 +980,8 @@ class FakeDiscord:
             session.conn.send(frame)
 
     def _filter_for_intents(self, session: Session, event: str, data: JSON) -> JSON | None:
+        if self.enforce_intents and event.startswith("THREAD_"):
+            return data if session.intents & INTENT_GUILDS else None
         if not self.enforce_intents or event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
             return data
         is_dm = "guild_id" not in data
@@ -920,7 +1065,11 @@ class FakeDiscord:
         session.conn = conn
         conn.session = session
         self._sessions[session.id] = session
-        guilds = [g for g in self.guilds.values() if session.handles_guild(g.id)]
+        guilds = [
+            g
+            for g in self.guilds.values()
+            if session.handles_guild(g.id) and self.bot_user.id in g.members
+        ]
         ready: JSON = {
             "v": 10,
             "user": {**self.bot_user.to_dict(), "verified": True, "mfa_enabled": False, "flags": 0},
@@ -1091,12 +1240,27 @@ class FakeDiscord:
                 limited = self._rate_limit_check(route, m, rec, rl_headers)
                 if limited is not None:
                     return limited
-            status, body = await route.handler(rec, m)
+            if route.auth and not self._bot_may_access(m):
+                status, body = 403, {"message": "Missing Access", "code": 50001}
+            else:
+                status, body = await route.handler(rec, m)
             rec.status, rec.response = status, body
             return self._json(status, body, rl_headers)
         rec.status = 404
         self.unhandled.append(rec)
         return self._json(404, {"message": "404: Not Found", "code": 0})
+
+    def _bot_may_access(self, m: re.Match[str]) -> bool:
+        """False for the bot token on a channel or guild of a server the bot is not in."""
+        groups = m.groupdict()
+        if groups.get("guild") is not None and not self.bot_in_guild(int(groups["guild"])):
+            return False
+        if groups.get("channel") is not None:
+            channel_id = int(groups["channel"])
+            if channel_id in self.private_channels:
+                return False
+            return self.bot_in_guild(self.guild_of(channel_id))
+        return True
 
     def _take_fault(self, rec: RecordedRequest) -> web.Response | None:
         for rule in self.faults:
@@ -1300,6 +1464,8 @@ class FakeDiscord:
             "version": str(snowflake()),
             "type": ctype,
         }
+        if cmd.get("integration_types") is None:
+            cmd["integration_types"] = list(self.install_types)
         if m.groupdict().get("guild"):
             cmd["guild_id"] = m.group("guild")
         return cmd
@@ -1663,8 +1829,15 @@ class FakeDiscord:
         if isinstance(message, int):
             message = self.messages[message]
         channel_id = int(message["channel_id"])
+        owners = (message.get("interaction_metadata") or {}).get("authorizing_integration_owners")
         return await self._send_interaction(
-            3, dict(data), user, channel_id, self.guild_of(channel_id), message=message
+            3,
+            dict(data),
+            user,
+            channel_id,
+            self.guild_of(channel_id),
+            message=message,
+            owners=owners,
         )
 
     async def _send_interaction(
@@ -1677,6 +1850,8 @@ class FakeDiscord:
         *,
         message: JSON | None = None,
         locale: str = "en-US",
+        user_install: bool = False,
+        owners: JSON | None = None,
     ) -> InteractionHandle:
         self.users.setdefault(user.id, user)
         channel = self.channel(channel_id)
@@ -1697,19 +1872,35 @@ class FakeDiscord:
             payload["channel"] = channel.to_dict()
         guild = self.guilds.get(guild_id) if guild_id else None
         if guild is not None:
+            # Discord sends guild_id, a partial guild and the member (with permissions) even
+            # when only the member's own install of the app is there, not its bot.
+            bot_here = self.bot_user.id in guild.members
             payload["guild_id"] = str(guild.id)
             payload["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
             payload["guild_locale"] = "en-US"
-            payload["app_permissions"] = str(guild.permissions_of(self.bot_user.id))
-            payload["context"] = 0
-            payload["authorizing_integration_owners"] = {"0": str(guild.id)}
+            payload["app_permissions"] = str(
+                guild.permissions_of(self.bot_user.id) if bot_here else USER_APP_PERMISSIONS
+            )
+            payload["context"] = CONTEXT_GUILD
+            auth: JSON = {GUILD_INSTALL: str(guild.id)} if bot_here else {}
             member = guild.members.get(user.id) or Member(user)
             payload["member"] = member.to_dict(permissions=guild.permissions_of(user.id))
         else:
+            private = channel_id in self.private_channels
             payload["user"] = user.to_dict()
-            payload["context"] = 1
-            payload["app_permissions"] = str(DEFAULT_EVERYONE_PERMISSIONS)
-            payload["authorizing_integration_owners"] = {"0": "0"}
+            payload["context"] = CONTEXT_PRIVATE_CHANNEL if private else CONTEXT_BOT_DM
+            payload["app_permissions"] = str(
+                USER_APP_PERMISSIONS if user_install else DEFAULT_EVERYONE_PERMISSIONS
+            )
+            auth = {} if user_install or private else {GUILD_INSTALL: "0"}
+        if user_install:
+            auth[USER_INSTALL] = str(user.id)
+        if not auth and owners is None:
+            raise ValueError(
+                f"the app is not installed where {user.username} runs this: the bot is not in "
+                f"guild {guild_id} (pass user_install=True)"
+            )
+        payload["authorizing_integration_owners"] = owners if owners is not None else auth
         if message is not None:
             payload["message"] = message
         handle = InteractionHandle(self, payload)
@@ -1717,6 +1908,11 @@ class FakeDiscord:
         self._dispatch("INTERACTION_CREATE", payload, guild_id)
         await asyncio.sleep(0)
         return handle
+
+    @staticmethod
+    def _guild_id_of(handle: InteractionHandle) -> int | None:
+        raw = handle.payload.get("guild_id")
+        return int(raw) if raw is not None else None
 
     def _interaction_channel(self, handle: InteractionHandle) -> Channel:
         cid = int(handle.payload["channel_id"])
@@ -1833,6 +2029,13 @@ class FakeDiscord:
             return 404, {"message": "Unknown Webhook", "code": 10015}
         if not handle.callbacks:
             return 404, {"message": "Unknown Webhook", "code": 10015}
+        if (
+            not self.bot_in_guild(self._guild_id_of(handle))
+            and len(handle.followups) >= USER_APP_FOLLOWUP_LIMIT
+        ):
+            # The limit is documented; its exact error body is not modelled here.
+            handle.refused_followups += 1
+            return 400, {"message": "Too many follow-up messages", "code": 0}
         channel = self._interaction_channel(handle)
         original = handle.original_message
         if handle._followup_replaces_original and original is not None:

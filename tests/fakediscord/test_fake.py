@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.fakediscord import (
+    GUILD_FORUM,
     FakeDiscord,
     User,
     client_exit,
@@ -47,6 +48,11 @@ class PlainBot(commands.AutoShardedBot):
         super().__init__(command_prefix="!", intents=default_intents(), **options)  # type: ignore[arg-type]
         self.seen: list[discord.Message] = []
         self.resumed = 0
+        self.refusals: list[int] = []
+        self.threads: list[discord.Thread] = []
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.threads.append(thread)
 
     async def setup_hook(self) -> None:
         self.add_view(VoteView())
@@ -55,6 +61,7 @@ class PlainBot(commands.AutoShardedBot):
         async def ping(interaction: discord.Interaction, text: str) -> None:
             await interaction.response.send_message(f"pong {text}")
 
+        @app_commands.allowed_installs(guilds=True, users=False)
         @self.tree.command(name="vote", description="Start a vote")
         async def vote(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("vote now", view=VoteView())
@@ -78,6 +85,16 @@ class PlainBot(commands.AutoShardedBot):
         @self.tree.command(name="name", description="Modal")
         async def name(interaction: discord.Interaction) -> None:
             await interaction.response.send_modal(NameModal())
+
+        @app_commands.allowed_installs(guilds=True, users=True)
+        @self.tree.command(name="many", description="Many follow-ups")
+        async def many(interaction: discord.Interaction, count: int) -> None:
+            await interaction.response.defer()
+            for n in range(count):
+                try:
+                    await interaction.followup.send(f"follow-up {n}")
+                except discord.HTTPException as exc:
+                    self.refusals.append(exc.status)
 
         @self.tree.context_menu(name="Quote")
         async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
@@ -210,6 +227,111 @@ async def test_deferred_then_followup(fake_discord: FakeDiscord, world: World) -
         followups = await handle.wait_followups()
         assert followups[0]["content"] == "done after thinking"
         assert followups[0]["flags"] & 64  # the deferred response was ephemeral
+
+
+async def test_forum_post_is_thread_create_then_starter_message(
+    fake_discord: FakeDiscord, world: World
+) -> None:
+    forum_id = fake_discord.add_channel(world.guild, "questions", type=GUILD_FORUM)
+    async with running_client(PlainBot(), fake_discord) as bot:
+        forum = bot.get_channel(forum_id)
+        assert isinstance(forum, discord.ForumChannel)
+        thread_id, starter = await fake_discord.create_forum_post(
+            forum_id, world.alice, "Title here", "first words"
+        )
+        await fake_discord.wait_until(lambda: len(bot.seen) == 1, 5)
+        [thread] = bot.threads
+        assert (thread.id, thread.parent_id, thread.name) == (thread_id, forum_id, "Title here")
+        assert thread.type is discord.ChannelType.public_thread
+        [message] = bot.seen
+        assert message.id == thread_id == int(starter["id"])
+        assert message.channel == thread
+        assert message.content == "first words"
+        # a later reply in the post is an ordinary message in the thread
+        await fake_discord.send_message(thread_id, world.alice, "hello again")
+        await fake_discord.wait_for_bot_message(thread_id)
+        assert bot.seen[1].id != thread_id
+        fetched = await bot.fetch_channel(thread_id)
+        assert isinstance(fetched, discord.Thread)
+        assert fetched.parent_id == forum_id
+
+
+async def test_thread_events_need_the_guilds_intent(
+    fake_discord: FakeDiscord, world: World
+) -> None:
+    forum_id = fake_discord.add_channel(world.guild, "questions", type=GUILD_FORUM)
+    intents = default_intents()
+    intents.guilds = False
+    async with running_client(discord.Client(intents=intents), fake_discord, wait_ready=False):
+        await fake_discord.wait_until(lambda: bool(fake_discord.identify_payloads), 5)
+        await fake_discord.create_forum_post(forum_id, world.alice, "t", "x")
+    assert fake_discord._sessions
+    frames = [f for s in fake_discord._sessions.values() for _, f in s.buffer]
+    assert "THREAD_CREATE" not in {f["t"] for f in frames}
+    assert "MESSAGE_CREATE" in {f["t"] for f in frames}
+
+
+async def test_user_install_in_a_server_without_the_bot(
+    fake_discord: FakeDiscord, world: World
+) -> None:
+    elsewhere = fake_discord.add_guild("Elsewhere", with_bot=False)
+    channel_id = fake_discord.add_channel(elsewhere, "lounge")
+    fake_discord.install_types = [0, 1]  # User Install enabled in the portal
+    async with running_client(PlainBot(), fake_discord) as bot:
+        assert bot.get_guild(elsewhere) is None
+        with pytest.raises(ValueError, match="not installed"):
+            await fake_discord.send_slash_command(
+                "ping", {"text": "x"}, user=world.alice, channel_id=channel_id
+            )
+        # no integration_types: the app's install types (ping); vote opts out
+        with pytest.raises(ValueError, match="not offered to user installs"):
+            await fake_discord.send_slash_command(
+                "vote", user=world.alice, channel_id=channel_id, user_install=True
+            )
+        handle = await fake_discord.send_slash_command(
+            "ping", {"text": "x"}, user=world.alice, channel_id=channel_id, user_install=True
+        )
+        assert (await handle.wait_response())["data"]["content"] == "pong x"
+        assert handle.payload["authorizing_integration_owners"] == {"1": str(world.alice.id)}
+        assert handle.payload["context"] == 0
+        assert handle.payload["guild_id"] == str(elsewhere)
+        with pytest.raises(discord.Forbidden) as info:
+            await bot.http.send_message(
+                channel_id, params=discord.http.handle_message_parameters("x")
+            )
+        assert info.value.code == 50001
+        # at most 5 follow-ups where the bot is not a member
+        many = await fake_discord.send_slash_command(
+            "many", {"count": 7}, user=world.alice, channel_id=channel_id, user_install=True
+        )
+        await many.wait_followups(5)
+        await fake_discord.wait_until(lambda: len(bot.refusals) == 2, 5)
+        assert many.refused_followups == 2
+        assert bot.refusals == [400, 400]
+        # the same command where the bot is has no such limit
+        home = await fake_discord.send_slash_command(
+            "many", {"count": 6}, user=world.alice, channel_id=world.channel
+        )
+        await home.wait_followups(6)
+
+
+async def test_user_install_in_a_dm_with_the_app(fake_discord: FakeDiscord, world: World) -> None:
+    async with running_client(PlainBot(), fake_discord):
+        dm = fake_discord.dm_channel(world.alice)
+        with pytest.raises(ValueError, match="User Install is not enabled"):
+            await fake_discord.send_slash_command(
+                "ping", {"text": "y"}, user=world.alice, channel_id=dm, user_install=True
+            )
+    fake_discord.install_types = [0, 1]
+    async with running_client(PlainBot(), fake_discord):
+        dm = fake_discord.dm_channel(world.alice)
+        handle = await fake_discord.send_slash_command(
+            "ping", {"text": "y"}, user=world.alice, channel_id=dm, user_install=True
+        )
+        assert (await handle.wait_response())["data"]["content"] == "pong y"
+        assert handle.payload["context"] == 1
+        assert handle.payload["authorizing_integration_owners"] == {"1": str(world.alice.id)}
+        assert "guild_id" not in handle.payload
 
 
 async def test_button_round_trip(fake_discord: FakeDiscord, world: World) -> None:
