@@ -183,7 +183,7 @@ async def test_starter_message_before_thread_create_is_still_one_answer(forums: 
 async def test_forum_added_with_whytwitter_channels_add(forums: Forums, tmp_path: Path) -> None:
     f, fake = forums, forums.fake
     env = BotEnv(fake, tmp_path / "per-guild")  # no FORUM_CHANNEL_IDS
-    async with env.run():
+    async with env.run(HOME_GUILD_IDS=str(f.world.guild)):
         before, _ = await fake.create_forum_post(f.lounge, f.world.alice, BUSY_TITLE, BUSY_BODY)
         handle = await fake.send_slash_command(
             "whytwitter",
