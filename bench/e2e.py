@@ -335,7 +335,9 @@ async def _interactions(count: int, rate: float) -> dict[str, Any]:
                 channel = fake.add_channel(guild)
                 alice = User.human("alice")
                 fake.add_member(guild, alice)
-                env = BotEnv(fake, Path(tmp), answer_channel_ids=[channel])
+                # One member asks all of them: the member budget is off, so every /ask is
+                # answered (this measures answering, not the "slow down" refusal).
+                env = BotEnv(fake, Path(tmp), answer_channel_ids=[channel], MEMBER_BUDGET="0")
                 async with running_client(env.make_bot(), fake):
                     handles = []
                     for _ in range(count):

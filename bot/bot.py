@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.gate import Cooldowns, GateConfig
+from bot.gate import Cooldowns, GateConfig, MemberBudget
 from bot.kb.live import LiveKnowledge
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
@@ -176,6 +176,8 @@ class WhyTwitterBot(commands.AutoShardedBot):
         self.settings = settings
         self.knowledge = knowledge
         self.cooldowns = Cooldowns()
+        self.budget = MemberBudget(settings.member_budget, settings.member_budget_seconds)
+        """Mentions, DMs, /ask and the context menu, per member (``MEMBER_BUDGET``)."""
         self.force_sync = force_sync
         self._watch = watch
         self._storage: Storage | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 import time
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from discord.ext import commands
 
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
-from bot.gate import GateConfig, MessageFacts, should_answer
+from bot.gate import GateConfig, GateDecision, MessageFacts, admit, should_answer
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
 
@@ -32,9 +33,19 @@ NO_ANSWER: Final = (
 MENTION_HINT: Final = (
     "Tell me what holds you back from Twitter, e.g. `@{name} I'm too busy`, or try `/benefits`."
 )
+SLOW_DOWN: Final = "Slow down a little: try again in {wait}."
+"""The private answer to a member over their budget (mentions and DMs get no reply)."""
 MAX_QUESTION: Final = 1000
 SEEN_MESSAGES: Final = 4096
 """How many recent message ids are remembered to ignore events Discord delivers twice."""
+
+
+def slow_down_text(decision: GateDecision) -> str:
+    """The private refusal for a member over budget: try again in N s (N min from two
+    minutes on)."""
+    seconds = max(1, math.ceil(decision.retry_after))
+    wait = f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
+    return SLOW_DOWN.format(wait=wait)
 
 
 class RecentIds:
@@ -136,8 +147,11 @@ class Answers(commands.Cog):
                 now=time.monotonic(),
                 config=self.bot.gate_config(),
                 cooldowns=self.bot.cooldowns,
+                budget=self.bot.budget,
             )
-            if verdict.reason == "empty":
+            if verdict.reason == "member-budget":
+                log.debug("not answering %s from %s: over budget", message.id, message.author.id)
+            elif verdict.reason == "empty":
                 await self._send(message, content=MENTION_HINT.format(name=me.display_name))
             elif verdict:
                 await self._answer_directly(message, text, via="dm" if is_dm else "mention")
@@ -317,7 +331,17 @@ class Answers(commands.Cog):
         private: bool = False,
     ) -> None:
         """Same as mentioning the bot; ``private`` answers ephemerally."""
+        if not await self._admit(interaction):
+            return
         await self._respond(interaction, question, ephemeral=private, via="ask")
+
+    async def _admit(self, interaction: discord.Interaction[WhyTwitterBot]) -> bool:
+        """Spend one request of the member's budget; when over it, say so privately."""
+        verdict = admit(interaction.user.id, now=time.monotonic(), budget=self.bot.budget)
+        if not verdict:
+            log.debug("%s is over budget (%.0f s)", interaction.user.id, verdict.retry_after)
+            await interaction.response.send_message(slow_down_text(verdict), ephemeral=True)
+        return verdict.answer
 
     async def _respond(
         self,
@@ -367,6 +391,8 @@ class Answers(commands.Cog):
         self, interaction: discord.Interaction[WhyTwitterBot], message: discord.Message
     ) -> None:
         """Reply publicly to ``message`` with its best answer, or tell the invoker privately."""
+        if not await self._admit(interaction):
+            return
         kb = self.bot.knowledge.kb
         text = message.content.strip()
         decision: Decision = self.bot.knowledge.matcher.match(text[:MAX_QUESTION])
