@@ -2,7 +2,8 @@
 
 The real WhyTwitterBot against the fake Discord. Mentions, DMs, ``/ask`` and the "Answer this
 objection" menu share a per-member budget (``MEMBER_BUDGET`` per ``MEMBER_BUDGET_SECONDS``,
-a token bucket). "Silence" for an over-budget member is proven by another member's later
+a token bucket); the context menu answers a message publicly once; a member's vote counts once
+per entry per day. "Silence" for an over-budget member is proven by another member's later
 message being answered (events are handled in order, and a refusal is decided before any await).
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from bot.settings import Settings
@@ -182,6 +185,66 @@ async def test_one_members_flood_does_not_delay_anothers_answer(
     assert delay < 1.0, f"Bob's answer took {delay:.2f} s behind Alice's flood"
 
 
+# ---------------------------------------------------------------- the context menu
+
+
+async def test_context_menu_ten_times_on_one_message_answers_publicly_once(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    w, fake = bot_world, fake_discord
+    invokers = [w.alice, w.bob, w.mod]
+    async with bot_env.run():
+        target = await fake.send_message(w.general, w.alice, BUSY)
+        handles = []
+        for i in range(10):
+            handle = await fake.send_message_command(MENU, target, user=invokers[i % 3])
+            await handle.wait_response()
+            if i == 0:
+                await handle.wait_followups()
+            handles.append(handle)
+        public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
+        assert len(public) == 1, f"{len(public)} public answers to one message"
+        [first] = public
+        link = f"/channels/{w.guild}/{w.general}/{first['id']}"
+        for handle in handles[1:]:
+            response = handle.response
+            assert response is not None
+            assert response["type"] == 4
+            assert response["data"]["flags"] & EPHEMERAL
+            assert link in response["data"]["content"]
+            # The repeat still gets the answer itself, privately.
+            assert response["data"]["embeds"]
+
+    # The record survives a restart.
+    async with bot_env.run():
+        again = await fake.send_message_command(MENU, target, user=w.bob)
+        response = await again.wait_response()
+        assert response["data"]["flags"] & EPHEMERAL
+        assert link in response["data"]["content"]
+    public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
+    assert len(public) == 1
+
+
+async def test_context_menu_runs_at_once_answer_publicly_once(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    w, fake = bot_world, fake_discord
+    async with bot_env.run():
+        target = await fake.send_message(w.general, w.alice, BUSY)
+        handles = await asyncio.gather(
+            *(fake.send_message_command(MENU, target, user=u) for u in (w.alice, w.bob, w.mod))
+        )
+        for handle in handles:
+            response = await handle.wait_response()
+            assert response["data"]["flags"] & EPHEMERAL
+        await fake.wait_until(
+            lambda: any(referenced_id(m) == target["id"] for m in bot_replies_in(fake, w.general))
+        )
+        await asyncio.sleep(0.2)  # a second public reply, if any, would be posted by now
+        public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
+    assert len(public) == 1
+
+
 async def test_context_menu_counts_against_the_invokers_budget(
     bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
 ) -> None:
@@ -199,3 +262,75 @@ async def test_context_menu_counts_against_the_invokers_budget(
         # Alice has her own budget.
         handle = await fake.send_message_command(MENU, target, user=w.alice)
         await reply_to(fake, target)
+
+
+async def test_a_dismissed_context_answer_is_not_posted_again(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    w, fake = bot_world, fake_discord
+    async with bot_env.run():
+        target = await fake.send_message(w.general, w.alice, BUSY)
+        first = await fake.send_message_command(MENU, target, user=w.bob)
+        await first.wait_followups()
+        answer = await reply_to(fake, target)
+        dismiss = next(c for c in custom_ids(answer) if c.startswith("wt:x:"))
+        await fake.click_button(answer, dismiss, w.alice)
+        await fake.wait_until(lambda: int(answer["id"]) in fake.deleted_messages, 10)
+        handle = await fake.send_message_command(MENU, target, user=w.bob)
+        response = await handle.wait_response()
+        assert response["data"]["flags"] & EPHEMERAL
+        assert "dismissed" in response["data"]["content"]
+        assert response["data"]["embeds"]
+    public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
+    assert len(public) == 1
+
+
+# ---------------------------------------------------------------- votes
+
+
+async def test_helpful_on_ten_answers_of_one_entry_counts_one_vote(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    w, fake = bot_world, fake_discord
+    answers: list[JSON] = []
+    contents: list[str] = []
+    async with bot_env.run(CHANNEL_COOLDOWN_MINUTES="0", MEMBER_COOLDOWN_MINUTES="0"):
+        for _ in range(10):
+            asked = await fake.send_message(w.answers, w.bob, BUSY)
+            answers.append(await reply_to(fake, asked))
+        for answer in answers:
+            helpful = next(c for c in custom_ids(answer) if c.startswith("wt:v:y:too-busy:"))
+            response = await (await fake.click_button(answer, helpful, w.alice)).wait_response()
+            assert response["data"]["flags"] & EPHEMERAL
+            contents.append(response["data"]["content"])
+    async with bot_env.storage() as storage:
+        stats = await storage.stats(days=1)
+    assert stats.helpful == {"too-busy": 1}, f"{stats.helpful} from one member on 10 answers"
+    assert "already counted" not in contents[0]
+    assert all("already counted" in text for text in contents[1:])
+
+
+async def test_context_menu_without_channel_permissions_answers_publicly_once(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Where the bot cannot post, the public answer is the interaction response itself."""
+    fake = fake_discord
+    read_only = discord.Permissions(view_channel=True, read_message_history=True)
+    guild = fake.add_guild("Read only", bot_permissions=read_only.value)
+    channel = fake.add_channel(guild, "lounge")
+    alice, bob = User.human("alice"), User.human("bob")
+    fake.add_member(guild, alice)
+    fake.add_member(guild, bob)
+    env = BotEnv(fake, tmp_path)
+    async with env.run() as bot:
+        target = await fake.send_message(channel, alice, BUSY)
+        first = await (await fake.send_message_command(MENU, target, user=bob)).wait_response()
+        assert not first["data"].get("flags", 0) & EPHEMERAL
+        # Until the first run has recorded its answer, a second one is told it is under way.
+        cog = bot.get_cog("Answers")
+        await fake.wait_until(lambda: int(target["id"]) not in cog._context_in_flight, 10)
+        [public] = [m for m in fake.messages_in(channel, by_bot=True) if m.get("embeds")]
+        again = await (await fake.send_message_command(MENU, target, user=alice)).wait_response()
+        assert again["data"]["flags"] & EPHEMERAL
+        assert f"/channels/{guild}/{channel}/{public['id']}" in again["data"]["content"]
+    assert bot_replies_in(fake, channel) == []
