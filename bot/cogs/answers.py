@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -44,6 +46,9 @@ ANSWER_DISMISSED: Final = (
     "That message was answered publicly and the answer was dismissed, so here it is just for you."
 )
 BEING_ANSWERED: Final = "Someone is answering that message right now; here it is just for you."
+CONTEXT_WAIT: Final = 2.0
+"""Seconds a context-menu run waits for another run answering the same message (Discord
+wants a response within 3 s)."""
 MAX_QUESTION: Final = 1000
 SEEN_MESSAGES: Final = 4096
 """How many recent message ids are remembered to ignore events Discord delivers twice."""
@@ -116,8 +121,8 @@ class Answers(commands.Cog):
         # did not see acknowledged): answer each message id once.
         self._seen = RecentIds()
         self._in_flight: set[tuple[str, int, str]] = set()
-        # Target messages the context menu is answering publicly right now.
-        self._context_in_flight: set[int] = set()
+        # Target messages the context menu is answering publicly right now (set when done).
+        self._context_in_flight: dict[int, asyncio.Event] = {}
         self.context_menu = app_commands.ContextMenu(
             name="Answer this objection", callback=self.answer_this
         )
@@ -437,10 +442,16 @@ class Answers(commands.Cog):
                 )
             return
 
-        if message.id in self._context_in_flight:
-            await self._answer_privately(interaction, kb, entry, BEING_ANSWERED)
+        running = self._context_in_flight.get(message.id)
+        if running is not None:
+            # Another run is answering this message: wait for it, then link to its answer.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(running.wait(), CONTEXT_WAIT)
+            previous = await self.bot.storage.context_answer(message.id)
+            note = BEING_ANSWERED if previous is None else _repeat_note(previous)
+            await self._answer_privately(interaction, kb, entry, note)
             return
-        self._context_in_flight.add(message.id)
+        done = self._context_in_flight[message.id] = asyncio.Event()
         try:
             previous = await self.bot.storage.context_answer(message.id)
             if previous is not None:
@@ -448,7 +459,8 @@ class Answers(commands.Cog):
                 return
             await self._answer_publicly(interaction, message, kb, entry)
         finally:
-            self._context_in_flight.discard(message.id)
+            del self._context_in_flight[message.id]
+            done.set()
 
     async def _answer_privately(
         self,

@@ -117,9 +117,9 @@ async def test_200_asks_beyond_the_budget_get_an_ephemeral_slow_down(
     assert answered == budget, f"{answered} of 200 /ask answered (budget {budget})"
     for response in slowed:
         assert response["type"] == 4
-        assert response["data"]["flags"] & EPHEMERAL
+        assert response["data"].get("flags", 0) & EPHEMERAL
         assert not response["data"].get("embeds")
-        match = SLOW_DOWN.search(response["data"]["content"])
+        match = SLOW_DOWN.search(response["data"].get("content", ""))
         assert match is not None
         assert 1 <= int(match[1]) <= settings.member_budget_seconds
     assert await stored_rows(bot_env) == budget
@@ -137,7 +137,7 @@ async def test_the_budget_follows_the_settings(
             responses.append(await handle.wait_response())
     slowed = [bool(SLOW_DOWN.search(r["data"].get("content") or "")) for r in responses]
     assert slowed == [False, False, True, True]
-    assert "try again in 30 min" in responses[2]["data"]["content"]
+    assert "try again in 30 min" in responses[2]["data"].get("content", "")
 
 
 async def test_20_mentions_in_a_plain_channel_get_at_most_the_budget(
@@ -210,8 +210,8 @@ async def test_context_menu_ten_times_on_one_message_answers_publicly_once(
             response = handle.response
             assert response is not None
             assert response["type"] == 4
-            assert response["data"]["flags"] & EPHEMERAL
-            assert link in response["data"]["content"]
+            assert response["data"].get("flags", 0) & EPHEMERAL
+            assert link in response["data"].get("content", "")
             # The repeat still gets the answer itself, privately.
             assert response["data"]["embeds"]
 
@@ -219,8 +219,8 @@ async def test_context_menu_ten_times_on_one_message_answers_publicly_once(
     async with bot_env.run():
         again = await fake.send_message_command(MENU, target, user=w.bob)
         response = await again.wait_response()
-        assert response["data"]["flags"] & EPHEMERAL
-        assert link in response["data"]["content"]
+        assert response["data"].get("flags", 0) & EPHEMERAL
+        assert link in response["data"].get("content", "")
     public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
     assert len(public) == 1
 
@@ -234,13 +234,13 @@ async def test_context_menu_runs_at_once_answer_publicly_once(
         handles = await asyncio.gather(
             *(fake.send_message_command(MENU, target, user=u) for u in (w.alice, w.bob, w.mod))
         )
-        for handle in handles:
-            response = await handle.wait_response()
-            assert response["data"]["flags"] & EPHEMERAL
-        await fake.wait_until(
-            lambda: any(referenced_id(m) == target["id"] for m in bot_replies_in(fake, w.general))
-        )
-        await asyncio.sleep(0.2)  # a second public reply, if any, would be posted by now
+        responses = [await handle.wait_response() for handle in handles]
+        assert all(r["data"].get("flags", 0) & EPHEMERAL for r in responses)
+        reply = await reply_to(fake, target)
+        # The runs that were not first waited for it and link to it.
+        link = f"/channels/{w.guild}/{w.general}/{reply['id']}"
+        linked = [r for r in responses if link in (r["data"].get("content") or "")]
+        assert len(linked) == len(handles) - 1
         public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
     assert len(public) == 1
 
@@ -257,8 +257,8 @@ async def test_context_menu_counts_against_the_invokers_budget(
         target = await fake.send_message(w.general, w.alice, BUSY)
         handle = await fake.send_message_command(MENU, target, user=w.bob)
         response = await handle.wait_response()
-        assert response["data"]["flags"] & EPHEMERAL
-        assert SLOW_DOWN.search(response["data"]["content"])
+        assert response["data"].get("flags", 0) & EPHEMERAL
+        assert SLOW_DOWN.search(response["data"].get("content", ""))
         # Alice has her own budget.
         handle = await fake.send_message_command(MENU, target, user=w.alice)
         await reply_to(fake, target)
@@ -278,8 +278,8 @@ async def test_a_dismissed_context_answer_is_not_posted_again(
         await fake.wait_until(lambda: int(answer["id"]) in fake.deleted_messages, 10)
         handle = await fake.send_message_command(MENU, target, user=w.bob)
         response = await handle.wait_response()
-        assert response["data"]["flags"] & EPHEMERAL
-        assert "dismissed" in response["data"]["content"]
+        assert response["data"].get("flags", 0) & EPHEMERAL
+        assert "dismissed" in response["data"].get("content", "")
         assert response["data"]["embeds"]
     public = [m for m in bot_replies_in(fake, w.general) if referenced_id(m) == target["id"]]
     assert len(public) == 1
@@ -301,8 +301,8 @@ async def test_helpful_on_ten_answers_of_one_entry_counts_one_vote(
         for answer in answers:
             helpful = next(c for c in custom_ids(answer) if c.startswith("wt:v:y:too-busy:"))
             response = await (await fake.click_button(answer, helpful, w.alice)).wait_response()
-            assert response["data"]["flags"] & EPHEMERAL
-            contents.append(response["data"]["content"])
+            assert response["data"].get("flags", 0) & EPHEMERAL
+            contents.append(response["data"].get("content", ""))
     async with bot_env.storage() as storage:
         stats = await storage.stats(days=1)
     assert stats.helpful == {"too-busy": 1}, f"{stats.helpful} from one member on 10 answers"
@@ -322,15 +322,12 @@ async def test_context_menu_without_channel_permissions_answers_publicly_once(
     fake.add_member(guild, alice)
     fake.add_member(guild, bob)
     env = BotEnv(fake, tmp_path)
-    async with env.run() as bot:
+    async with env.run():
         target = await fake.send_message(channel, alice, BUSY)
         first = await (await fake.send_message_command(MENU, target, user=bob)).wait_response()
         assert not first["data"].get("flags", 0) & EPHEMERAL
-        # Until the first run has recorded its answer, a second one is told it is under way.
-        cog = bot.get_cog("Answers")
-        await fake.wait_until(lambda: int(target["id"]) not in cog._context_in_flight, 10)
         [public] = [m for m in fake.messages_in(channel, by_bot=True) if m.get("embeds")]
         again = await (await fake.send_message_command(MENU, target, user=alice)).wait_response()
-        assert again["data"]["flags"] & EPHEMERAL
-        assert f"/channels/{guild}/{channel}/{public['id']}" in again["data"]["content"]
+        assert again["data"].get("flags", 0) & EPHEMERAL
+        assert f"/channels/{guild}/{channel}/{public['id']}" in again["data"].get("content", "")
     assert bot_replies_in(fake, channel) == []
