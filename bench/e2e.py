@@ -9,6 +9,9 @@ upper bound for the bot. Measured:
 - a flood: 2,000 messages in ~20 s from 50 members in 5 channels (objections, chit-chat, bots)
   with the fake's rate limits on: answers vs the gate's expectation, rate-limit violations,
   RSS after warm-up vs after the flood, event-loop lag (a 10 ms probe task);
+- a member's flood: 40 mentions from one member, then one from another, with the fake's rate
+  limits on (3 messages per 0.5 s per channel): the flooder's replies (the member budget) and
+  how long the other member waits for the answer;
 - peak RSS of refusing an alias-bomb upload (a subprocess, so the figure is its own).
 
 ``flood()`` is reused, scaled down, by ``tests/resilience/test_flood.py``.
@@ -335,7 +338,9 @@ async def _interactions(count: int, rate: float) -> dict[str, Any]:
                 channel = fake.add_channel(guild)
                 alice = User.human("alice")
                 fake.add_member(guild, alice)
-                env = BotEnv(fake, Path(tmp), answer_channel_ids=[channel])
+                # One member asks all of them: the member budget is off, so every /ask is
+                # answered (this measures answering, not the "slow down" refusal).
+                env = BotEnv(fake, Path(tmp), answer_channel_ids=[channel], MEMBER_BUDGET="0")
                 async with running_client(env.make_bot(), fake):
                     handles = []
                     for _ in range(count):
@@ -357,6 +362,52 @@ async def _interactions(count: int, rate: float) -> dict[str, Any]:
         "interactions": count,
         "callback_p50_ms": round(percentile(latencies, 50) * 1000, 2),
         "callback_p99_ms": round(percentile(latencies, 99) * 1000, 2),
+    }
+
+
+async def _member_flood(mentions: int = 40) -> dict[str, Any]:
+    from bot.runner import required_permissions
+    from tests.cogs.helpers import BotEnv
+    from tests.fakediscord import FakeDiscord, User, point_discord_at, running_client
+
+    text = objection_texts()[0][0]
+    with tempfile.TemporaryDirectory() as tmp, _quiet_logs():
+        fake = FakeDiscord()
+        await fake.start()
+        try:
+            with point_discord_at(fake):
+                fake.enable_rate_limits(limit=3, per=0.5)
+                guild = fake.add_guild("F", bot_permissions=required_permissions().value)
+                channel = fake.add_channel(guild)
+                flooder, other = User.human("flooder"), User.human("other")
+                fake.add_member(guild, flooder)
+                fake.add_member(guild, other)
+                env = BotEnv(fake, Path(tmp))
+                async with running_client(env.make_bot(), fake):
+                    mention = f"<@{fake.bot_user.id}>"
+                    for _ in range(mentions):
+                        await fake.send_message(channel, flooder, f"{mention} {text}")
+                    start = time.monotonic()
+                    asked = await fake.send_message(channel, other, f"{mention} {text}")
+                    await fake.wait_for_bot_message(
+                        channel,
+                        timeout=60,
+                        predicate=lambda m: (
+                            (m.get("message_reference") or {}).get("message_id") == asked["id"]
+                        ),
+                    )
+                    waited = time.monotonic() - start
+                    seen = -1  # wait until the flooder's last replies (if any) went out
+                    while seen != len(fake.requests):
+                        seen = len(fake.requests)
+                        await asyncio.sleep(1.0)
+                    to_flooder = len(_replies(fake)) - 1
+        finally:
+            await fake.stop()
+    return {
+        "mentions": mentions,
+        "replies_to_flooder": to_flooder,
+        "other_member_reply_s": round(waited, 2),
     }
 
 
@@ -404,6 +455,7 @@ def run() -> dict[str, Any]:
         latency = await _latency(rate=50, count=500)
         interactions = await _interactions(count=100, rate=20)
         full = await flood(messages=2000, seconds=20)
+        member_flood = await _member_flood()
         return {
             "reply_at_50_msg_s": latency,
             "interactions": interactions,
@@ -422,6 +474,7 @@ def run() -> dict[str, Any]:
                 "rss_growth_pct": round((full.rss_after / full.rss_warm - 1) * 100, 1),
                 "seconds": round(full.elapsed, 1),
             },
+            "member_flood": member_flood,
             "alias_bomb_upload": _alias_bomb(),
         }
 

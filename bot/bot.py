@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.gate import Cooldowns, GateConfig
+from bot.gate import Cooldowns, GateConfig, MemberBudget
 from bot.home import MODERATOR_GROUPS, home_refusal
 from bot.installs import SERVER_ONLY
 from bot.kb.live import LiveKnowledge
@@ -217,6 +217,8 @@ class WhyTwitterBot(commands.AutoShardedBot):
         self.settings = settings
         self.knowledge = knowledge
         self.cooldowns = Cooldowns()
+        self.budget = MemberBudget(settings.member_budget, settings.member_budget_seconds)
+        """Mentions, DMs, /ask and the context menu, per member (``MEMBER_BUDGET``)."""
         self.force_sync = force_sync
         self._watch = watch
         self._storage: Storage | None = None

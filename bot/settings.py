@@ -69,6 +69,8 @@ class Settings:
     channel_cooldown_minutes: float = 10.0
     member_cooldown_minutes: float = 2.0
     min_message_length: int = 10
+    member_budget: int = 5
+    member_budget_seconds: float = 60.0
     thresholds: Thresholds = field(default_factory=Thresholds)
     moderator_role_ids: frozenset[int] = frozenset()
     mod_log_channel_id: int | None = None
@@ -135,6 +137,13 @@ def _snowflakes(raw: str) -> frozenset[int]:
 def _non_negative_float(raw: str) -> float:
     value = float(raw)
     if not 0 <= value < float("inf"):
+        raise ValueError(raw)
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < float("inf"):
         raise ValueError(raw)
     return value
 
@@ -285,6 +294,14 @@ def _parse(env: Mapping[str, str]) -> Settings:
         min_message_length=opt(
             _convert(env, "MIN_MESSAGE_LENGTH", _non_negative_int, "a whole number >= 0"),
             defaults.min_message_length,
+        ),
+        member_budget=opt(
+            _convert(env, "MEMBER_BUDGET", _non_negative_int, "a whole number >= 0 (0: no limit)"),
+            defaults.member_budget,
+        ),
+        member_budget_seconds=opt(
+            _convert(env, "MEMBER_BUDGET_SECONDS", _positive_float, "a number of seconds > 0"),
+            defaults.member_budget_seconds,
         ),
         thresholds=Thresholds(
             answer=answer,

@@ -8,9 +8,11 @@ Privacy and retention: unanswered questions keep their text (Discord user mentio
 by ``@user``; e-mail addresses, phone numbers and link query strings scrubbed by
 :func:`bot.privacy.scrub_text`), guild, channel, time and the id of the member who wrote it
 (so that a member can have them deleted, and to cap rows per member per day); votes keep the
-member id to count one vote per member per answer. ``forget_member`` deletes a member's votes
-and questions. ``purge(retention_days)`` deletes unanswered questions, answers and votes older
-than the retention period, so ``stats`` cannot look further back than that.
+member id only to count one vote per member per entry per UTC day, whichever answer message it
+was cast on; context-menu answers keep only message and channel ids (so a message is answered
+publicly once). ``forget_member`` deletes a member's votes and questions.
+``purge(retention_days)`` deletes unanswered questions, answers, votes and context-menu records
+older than the retention period, so ``stats`` cannot look further back than that.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.privacy import scrub_text
 from bot.unanswered import MAX_ROWS, UnansweredGroup, group_questions
 
 __all__ = [
+    "ContextAnswer",
     "ForgetResult",
     "GuildSettings",
     "Stats",
@@ -114,6 +117,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE unanswered ADD COLUMN user_id INTEGER",
         "CREATE INDEX unanswered_user ON unanswered (user_id, created_at)",
         "CREATE INDEX unanswered_guild ON unanswered (guild_id, created_at)",
+    ),
+    # 3: one vote per member per entry per UTC day (was: per answer message; the latest vote
+    # of a member on an entry in a day is kept), and the context menu's public answers.
+    (
+        """CREATE TABLE votes_by_day (
+            user_id INTEGER NOT NULL,
+            entry_id TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (user_id, entry_id, day)
+        )""",
+        """INSERT OR REPLACE INTO votes_by_day
+            (user_id, entry_id, day, message_id, helpful, created_at, updated_at)
+            SELECT user_id, entry_id, CAST(created_at / 86400 AS INTEGER), message_id, helpful,
+                created_at, updated_at
+            FROM votes ORDER BY updated_at, rowid""",
+        "DROP TABLE votes",
+        "ALTER TABLE votes_by_day RENAME TO votes",
+        "CREATE INDEX votes_updated ON votes (updated_at)",
+        """CREATE TABLE context_answers (
+            target_message_id INTEGER PRIMARY KEY,
+            guild_id INTEGER,
+            channel_id INTEGER NOT NULL,
+            answer_message_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            dismissed INTEGER NOT NULL DEFAULT 0 CHECK (dismissed IN (0, 1))
+        )""",
+        "CREATE INDEX context_answers_answer ON context_answers (answer_message_id)",
+        "CREATE INDEX context_answers_created ON context_answers (created_at)",
         "CREATE INDEX votes_user ON votes (user_id)",
     ),
 )
@@ -132,6 +167,18 @@ class GuildSettings:
     answer_channels: frozenset[int]
     modlog_channel: int | None
     cooldown_minutes: float | None
+
+
+@dataclass(frozen=True)
+class ContextAnswer:
+    """The public answer the context menu gave to a message."""
+
+    target_message_id: int
+    guild_id: int | None
+    channel_id: int
+    answer_message_id: int
+    created_at: datetime
+    dismissed: bool
 
 
 @dataclass(frozen=True)
@@ -355,21 +402,80 @@ class Storage:
         helpful: bool,
         at: datetime | None = None,
     ) -> bool:
-        """Record a member's vote on an answer message.
+        """Record a member's vote on an answer message: one vote per member per entry per
+        UTC day, however many answer messages of that entry they vote on.
 
-        Returns True for the member's first vote on that message or a changed vote, False
-        for an identical repeat (nothing is changed then).
+        Returns True for the member's first vote on the entry that day or a changed vote,
+        False for an identical repeat (nothing is changed then).
         """
         stamp = _stamp(at)
+        day = int(stamp // 86400)
         async with self._use("record a vote", write=True) as conn:
             cursor = await conn.execute(
-                "INSERT INTO votes (message_id, user_id, entry_id, helpful, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (message_id, user_id) DO UPDATE SET "
-                "helpful = excluded.helpful, entry_id = excluded.entry_id, "
+                "INSERT INTO votes (user_id, entry_id, day, message_id, helpful, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id, entry_id, day) DO UPDATE SET "
+                "helpful = excluded.helpful, message_id = excluded.message_id, "
                 "updated_at = excluded.updated_at "
                 "WHERE votes.helpful != excluded.helpful",
-                (message_id, user_id, _cap(entry_id, MAX_SHORT), int(helpful), stamp, stamp),
+                (user_id, _cap(entry_id, MAX_SHORT), day, message_id, int(helpful), stamp, stamp),
+            )
+            changed = cursor.rowcount > 0
+            await cursor.close()
+        return changed
+
+    # -- the context menu's public answers ------------------------------------------------
+
+    async def context_answer(self, target_message_id: int) -> ContextAnswer | None:
+        """The public answer the context menu gave to ``target_message_id``, if any."""
+        async with self._use("read a context-menu answer") as conn:
+            row = await _fetchone(
+                conn,
+                "SELECT target_message_id, guild_id, channel_id, answer_message_id, created_at, "
+                "dismissed FROM context_answers WHERE target_message_id = ?",
+                (target_message_id,),
+            )
+        if row is None:
+            return None
+        target, guild, channel, answer, created, dismissed = row
+        return ContextAnswer(
+            target_message_id=int(target),
+            guild_id=None if guild is None else int(guild),
+            channel_id=int(channel),
+            answer_message_id=int(answer),
+            created_at=_from_stamp(created),
+            dismissed=bool(dismissed),
+        )
+
+    async def record_context_answer(
+        self,
+        *,
+        target_message_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        answer_message_id: int,
+        at: datetime | None = None,
+    ) -> bool:
+        """Record the context menu's public answer to a message; False (nothing changed)
+        when that message already has one."""
+        async with self._use("record a context-menu answer", write=True) as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO context_answers "
+                "(target_message_id, guild_id, channel_id, answer_message_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (target_message_id, guild_id, channel_id, answer_message_id, _stamp(at)),
+            )
+            added = cursor.rowcount > 0
+            await cursor.close()
+        return added
+
+    async def dismiss_context_answer(self, answer_message_id: int) -> bool:
+        """Mark a context-menu answer as dismissed (it is not posted again); False when
+        ``answer_message_id`` is no context-menu answer."""
+        async with self._use("dismiss a context-menu answer", write=True) as conn:
+            cursor = await conn.execute(
+                "UPDATE context_answers SET dismissed = 1 WHERE answer_message_id = ?",
+                (answer_message_id,),
             )
             changed = cursor.rowcount > 0
             await cursor.close()
@@ -535,7 +641,8 @@ class Storage:
         )
 
     async def purge(self, *, retention_days: int = 90) -> int:
-        """Delete unanswered questions, answers and votes older than ``retention_days``.
+        """Delete unanswered questions, answers, votes and context-menu records older than
+        ``retention_days``.
 
         Returns the number of rows deleted. Settings and KB versions are kept.
         """
@@ -546,6 +653,7 @@ class Storage:
                 "DELETE FROM unanswered WHERE created_at < ?",
                 "DELETE FROM answers WHERE created_at < ?",
                 "DELETE FROM votes WHERE updated_at < ?",
+                "DELETE FROM context_answers WHERE created_at < ?",
             ):
                 cursor = await conn.execute(statement, (cutoff,))
                 deleted += cursor.rowcount

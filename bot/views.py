@@ -93,7 +93,8 @@ class VoteButton(
     ui.DynamicItem[ui.Button[Any]],
     template=rf"wt:v:(?P<v>[yn]):(?P<entry>{_ENTRY}):(?P<member>{_ID})",
 ):
-    """*Helpful* / *Not helpful*: one vote per member per answer message."""
+    """*Helpful* / *Not helpful*: one vote per member per entry per UTC day, however many
+    answer messages of the entry the member presses it on."""
 
     def __init__(self, entry_id: str, member_id: int, *, helpful: bool) -> None:
         self.entry_id = entry_id
@@ -126,7 +127,10 @@ class VoteButton(
                 helpful=self.helpful,
             )
             if not first:
-                text = "You already voted that way on this answer."
+                text = (
+                    "You already voted that way on this answer today: your vote is already "
+                    "counted (one vote per answer per member a day)."
+                )
             elif self.helpful:
                 text = "Thanks, glad it helped!"
             else:
@@ -201,6 +205,8 @@ class DismissButton(
             log.info(
                 "answer %s (%s) dismissed by %s", message.id, self.entry_id, interaction.user.id
             )
+            # A context-menu answer that was dismissed is not posted again for that message.
+            await _services(interaction).storage.dismiss_context_answer(message.id)
 
         await _guarded(interaction, "dismiss", action)
 

@@ -1,15 +1,20 @@
-"""The one gate: each rule, cooldown recording and bounded memory."""
+"""The one gate: each rule, cooldown recording, the member budget and bounded memory."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.gate import (
     Cooldowns,
     GateConfig,
+    GateDecision,
+    MemberBudget,
     MessageFacts,
+    admit,
     is_command_for_another_bot,
     should_answer,
 )
@@ -164,3 +169,116 @@ def test_memory_is_bounded_and_expired_keys_go_first() -> None:
 def test_invalid_max_keys() -> None:
     with pytest.raises(ValueError, match="max_keys"):
         Cooldowns(max_keys=0)
+
+
+# ---------------------------------------------------------------- the member budget
+
+
+def test_budget_allows_a_burst_then_refills_one_at_a_time() -> None:
+    budget = MemberBudget(5, 60.0)
+    assert [budget.take(1, now=100.0) for _ in range(5)] == [0.0] * 5
+    assert budget.take(1, now=100.0) == pytest.approx(12.0)
+    # Refused requests spend nothing: the wait does not grow.
+    assert budget.take(1, now=100.0) == pytest.approx(12.0)
+    assert budget.take(1, now=106.0) == pytest.approx(6.0)
+    assert budget.retry_after(1, now=106.0) == pytest.approx(6.0)
+    assert budget.take(1, now=112.0) == 0.0
+    assert budget.take(1, now=112.0) == pytest.approx(12.0)
+    # After a quiet minute the whole burst is back, never more.
+    assert [budget.take(1, now=1000.0) for _ in range(6)].count(0.0) == 5
+
+
+def test_budget_is_per_member() -> None:
+    budget = MemberBudget(2, 60.0)
+    assert budget.take(1, now=0.0) == budget.take(1, now=0.0) == 0.0
+    assert budget.take(1, now=0.0) > 0
+    assert budget.take(2, now=0.0) == 0.0
+    assert budget.retry_after(3, now=0.0) == 0.0
+
+
+def test_budget_zero_is_off_and_keeps_nothing() -> None:
+    budget = MemberBudget(0, 60.0)
+    assert not budget.enabled
+    assert all(budget.take(1, now=0.0) == 0.0 for _ in range(100))
+    assert budget.retry_after(1, now=0.0) == 0.0
+    assert len(budget) == 0
+
+
+def test_budget_memory_is_bounded_and_refilled_members_go_first() -> None:
+    budget = MemberBudget(2, 10.0, max_members=100)
+    busy = 424242
+    assert budget.take(busy, now=0.0) == budget.take(busy, now=0.0) == 0.0
+    for i in range(99):
+        budget.take(i, now=0.0)
+    assert len(budget) == 100
+    assert budget.take(busy, now=9.0) == 0.0  # 1.8 refilled, 0.8 left
+    # At 10.5 s the 99 others have refilled (as good as never seen): they go first.
+    for i in range(1000, 1050):
+        budget.take(i, now=10.5)
+        assert len(budget) <= 100
+    assert len(budget) == 51
+    assert budget.take(busy, now=10.5) == 0.0  # 1.1 left
+    assert budget.take(busy, now=10.5) > 0  # remembered: a new member would have 2
+    # When every member is live, the least recently active are evicted.
+    for i in range(5000, 6000):
+        budget.take(i, now=11.0)
+        assert len(budget) <= 100
+    assert budget.take(5999, now=11.0) == 0.0
+    assert budget.take(5999, now=11.0) > 0
+
+
+@pytest.mark.parametrize(
+    ("capacity", "seconds", "members", "match"),
+    [(-1, 60.0, 10, "capacity"), (5, 0.0, 10, "per_seconds"), (5, 60.0, 0, "max_members")],
+)
+def test_budget_invalid_arguments(capacity: int, seconds: float, members: int, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        MemberBudget(capacity, seconds, max_members=members)
+
+
+@given(
+    capacity=st.integers(1, 6),
+    seconds=st.floats(1.0, 120.0),
+    gaps=st.lists(st.floats(0.0, 20.0), min_size=1, max_size=80),
+)
+def test_budget_never_allows_more_than_capacity_plus_refill(
+    capacity: int, seconds: float, gaps: list[float]
+) -> None:
+    budget = MemberBudget(capacity, seconds)
+    now, allowed = 0.0, []
+    for gap in gaps:
+        now += gap
+        if budget.take(1, now=now) == 0.0:
+            allowed.append(now)
+    # In any stretch of time, at most the burst plus what refilled meanwhile.
+    for i, start in enumerate(allowed):
+        for j in range(i, len(allowed)):
+            span = allowed[j] - start
+            assert j - i + 1 <= capacity + span * capacity / seconds + 1e-9
+
+
+def test_admit_spends_and_reports_the_wait() -> None:
+    budget = MemberBudget(1, 30.0)
+    assert admit(1, now=0.0, budget=budget).reason == "ok"
+    refused = admit(1, now=0.0, budget=budget)
+    assert not refused
+    assert refused.reason == "member-budget"
+    assert refused.retry_after == pytest.approx(30.0)
+    assert admit(1, now=0.0, budget=None).answer
+
+
+def test_addressed_messages_spend_the_budget_even_empty_ones() -> None:
+    budget = MemberBudget(2, 60.0)
+
+    def ask(msg: MessageFacts) -> GateDecision:
+        return should_answer(msg, now=0.0, config=CONFIG, cooldowns=Cooldowns(), budget=budget)
+
+    assert ask(facts(addressed=True, content="")).reason == "empty"
+    assert ask(facts(addressed=True)).reason == "ok"
+    over = ask(facts(addressed=True, content=""))
+    assert over.reason == "member-budget"
+    assert over.retry_after == pytest.approx(30.0)
+    # Channel messages and bots do not spend it.
+    assert ask(facts()).reason == "ok"
+    assert ask(facts(author_id=2, addressed=True, author_is_bot=True)).reason == "bot"
+    assert budget.retry_after(2, now=0.0) == 0.0

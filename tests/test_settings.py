@@ -180,3 +180,25 @@ def test_env_example_documents_every_variable() -> None:
     used = set(re.findall(r'"([A-Z][A-Z_]+)"', source)) - {"CRITICAL", "ERROR", "WARNING"}
     used -= {"INFO", "DEBUG"}
     assert used <= names, used - names
+
+
+def test_member_budget() -> None:
+    assert (Settings().member_budget, Settings().member_budget_seconds) == (5, 60.0)
+    s = Settings.from_env({"MEMBER_BUDGET": "3", "MEMBER_BUDGET_SECONDS": "30.5"})
+    assert (s.member_budget, s.member_budget_seconds) == (3, 30.5)
+    assert Settings.from_env({"MEMBER_BUDGET": "0"}).member_budget == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MEMBER_BUDGET", "-1"),
+        ("MEMBER_BUDGET", "2.5"),
+        ("MEMBER_BUDGET_SECONDS", "0"),
+        ("MEMBER_BUDGET_SECONDS", "inf"),
+        ("MEMBER_BUDGET_SECONDS", "soon"),
+    ],
+)
+def test_invalid_member_budget_names_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(name)):
+        Settings.from_env({name: value})

@@ -106,10 +106,99 @@ async def test_vote_semantics(db: Storage) -> None:
     assert await db.record_vote(message_id=1, entry_id="too-busy", user_id=42, helpful=False)
     assert not await db.record_vote(message_id=1, entry_id="too-busy", user_id=42, helpful=False)
     assert await db.record_vote(message_id=1, entry_id="too-busy", user_id=43, helpful=True)
+    # Another answer message of the same entry, the same day: the same vote, not a second.
+    assert not await db.record_vote(message_id=2, entry_id="too-busy", user_id=42, helpful=False)
     assert await db.record_vote(message_id=2, entry_id="too-busy", user_id=42, helpful=True)
+    # Another entry is another vote.
+    assert await db.record_vote(message_id=3, entry_id="no-time", user_id=42, helpful=False)
     stats = await db.stats()
     assert stats.helpful == {"too-busy": 2}
-    assert stats.not_helpful == {"too-busy": 1}
+    assert stats.not_helpful == {"no-time": 1}
+
+
+async def test_one_vote_per_member_per_entry_per_utc_day(db: Storage) -> None:
+    noon = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for message_id in range(10):
+        first = message_id == 0
+        assert first == await db.record_vote(
+            message_id=message_id, entry_id="a", user_id=7, helpful=True, at=noon
+        )
+    late = noon.replace(hour=23, minute=59)
+    assert not await db.record_vote(message_id=11, entry_id="a", user_id=7, helpful=True, at=late)
+    next_day = noon + timedelta(hours=12)  # 00:00 UTC the next day
+    assert await db.record_vote(message_id=12, entry_id="a", user_id=7, helpful=True, at=next_day)
+    async with db._use("count") as conn:
+        rows = await (await conn.execute("SELECT COUNT(*) FROM votes")).fetchall()
+    assert rows[0][0] == 2
+
+
+async def test_migration_keeps_one_vote_per_member_entry_and_day(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    day = datetime(2026, 3, 1, 9, tzinfo=UTC).timestamp()
+    with sqlite3.connect(path) as conn:
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.executemany(
+            "INSERT INTO votes (message_id, user_id, entry_id, helpful, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                # Member 1 pressed Helpful on three answers of "a", then Not helpful on one.
+                (10, 1, "a", 1, day, day),
+                (11, 1, "a", 1, day + 60, day + 60),
+                (12, 1, "a", 0, day + 120, day + 300),
+                (13, 1, "a", 1, day + 86400, day + 86400),  # the next day
+                (10, 2, "a", 1, day, day),
+                (14, 1, "b", 1, day, day),
+            ],
+        )
+    storage = await Storage.open(path)
+    try:
+        stats = await storage.stats(days=100_000)
+        assert stats.helpful == {"a": 2, "b": 1}
+        assert stats.not_helpful == {"a": 1}
+        when = datetime.fromtimestamp(day + 600, UTC)
+        # The migrated vote is the member's vote for that day.
+        assert not await storage.record_vote(
+            message_id=15, entry_id="a", user_id=1, helpful=False, at=when
+        )
+    finally:
+        await storage.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_context_answers_round_trip_and_dismissal(db: Storage) -> None:
+    assert await db.context_answer(100) is None
+    assert await db.record_context_answer(
+        target_message_id=100, guild_id=1, channel_id=10, answer_message_id=200
+    )
+    assert not await db.record_context_answer(
+        target_message_id=100, guild_id=1, channel_id=10, answer_message_id=201
+    )
+    row = await db.context_answer(100)
+    assert row is not None
+    assert (row.guild_id, row.channel_id, row.answer_message_id, row.dismissed) == (
+        1,
+        10,
+        200,
+        False,
+    )
+    assert not await db.dismiss_context_answer(201)
+    assert await db.dismiss_context_answer(200)
+    row = await db.context_answer(100)
+    assert row is not None
+    assert row.dismissed
+    await db.record_context_answer(
+        target_message_id=101,
+        guild_id=None,
+        channel_id=11,
+        answer_message_id=202,
+        at=NOW - timedelta(days=100),
+    )
+    assert await db.purge(retention_days=90) == 1
+    assert await db.context_answer(101) is None
+    assert await db.context_answer(100) is not None
 
 
 async def test_stats_counts_answers_votes_unanswered_per_guild(db: Storage) -> None:
@@ -391,7 +480,7 @@ async def test_unanswered_rows_capped_per_server_per_day_dms_one_pool(db: Storag
 
 async def test_forget_member_deletes_only_their_votes_and_questions(db: Storage) -> None:
     await db.record_vote(message_id=1, entry_id="a", user_id=7, helpful=True)
-    await db.record_vote(message_id=2, entry_id="a", user_id=7, helpful=False)
+    await db.record_vote(message_id=2, entry_id="b", user_id=7, helpful=False)
     await db.record_vote(message_id=1, entry_id="a", user_id=8, helpful=True)
     await db.record_unanswered(guild_id=1, channel_id=2, text="mine", user_id=7)
     await db.record_unanswered(guild_id=None, channel_id=3, text="mine in a DM", user_id=7)

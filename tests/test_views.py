@@ -147,6 +147,11 @@ class FakeMessage:
 @dataclass
 class FakeStorage:
     votes: dict[tuple[int, int], bool] = field(default_factory=dict)
+    dismissed: list[int] = field(default_factory=list)
+
+    async def dismiss_context_answer(self, answer_message_id: int) -> bool:
+        self.dismissed.append(answer_message_id)
+        return False
 
     async def record_vote(
         self, *, message_id: int, entry_id: str, user_id: int, helpful: bool
@@ -199,6 +204,7 @@ async def test_dismiss_by_answered_member_deletes() -> None:
     i = interaction(MEMBER)
     await DismissButton("too-busy", MEMBER).callback(i)
     assert i.message.deleted
+    assert i.client.storage.dismissed == [555]
 
 
 async def test_dismiss_by_moderator_deletes() -> None:
@@ -218,6 +224,7 @@ async def test_dismiss_by_someone_else_is_refused() -> None:
     i = interaction(7)
     await DismissButton("too-busy", MEMBER).callback(i)
     assert not i.message.deleted
+    assert i.client.storage.dismissed == []
     assert i.response.sent[0]["ephemeral"] is True
     assert "Only the member" in i.response.sent[0]["content"]
 

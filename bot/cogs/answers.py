@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+import math
 import re
 import time
 from collections import OrderedDict
@@ -18,13 +21,15 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
-from bot.gate import GateConfig, MessageFacts, should_answer
+from bot.gate import GateConfig, GateDecision, MessageFacts, admit, should_answer
 from bot.installs import member_command
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot
+    from bot.kb.model import Entry, KnowledgeBase
+    from bot.storage import ContextAnswer
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +39,34 @@ NO_ANSWER: Final = (
 MENTION_HINT: Final = (
     "Tell me what holds you back from Twitter, e.g. `@{name} I'm too busy`, or try `/benefits`."
 )
+SLOW_DOWN: Final = "Slow down a little: try again in {wait}."
+"""The private answer to a member over their budget (mentions and DMs get no reply)."""
+ALREADY_ANSWERED: Final = (
+    "That message already has a public answer: {url}\nHere it is just for you."
+)
+ANSWER_DISMISSED: Final = (
+    "That message was answered publicly and the answer was dismissed, so here it is just for you."
+)
+BEING_ANSWERED: Final = "Someone is answering that message right now; here it is just for you."
+CONTEXT_WAIT: Final = 2.0
+"""Seconds a context-menu run waits for another run answering the same message (Discord
+wants a response within 3 s)."""
 MAX_QUESTION: Final = 1000
 SEEN_MESSAGES: Final = 4096
 """How many recent message ids are remembered to ignore events Discord delivers twice."""
+
+
+def slow_down_text(decision: GateDecision) -> str:
+    """The private refusal for a member over budget: try again in N s (N min from two
+    minutes on)."""
+    seconds = max(1, math.ceil(decision.retry_after))
+    wait = f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
+    return SLOW_DOWN.format(wait=wait)
+
+
+def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    """The link that opens a message in Discord (``@me`` for DMs), as ``Message.jump_url``."""
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
 class RecentIds:
@@ -93,6 +123,8 @@ class Answers(commands.Cog):
         # did not see acknowledged): answer each message id once.
         self._seen = RecentIds()
         self._in_flight: set[tuple[str, int, str]] = set()
+        # Target messages the context menu is answering publicly right now (set when done).
+        self._context_in_flight: dict[int, asyncio.Event] = {}
         self.context_menu = app_commands.ContextMenu(
             name="Answer this objection", callback=self.answer_this
         )
@@ -138,8 +170,11 @@ class Answers(commands.Cog):
                 now=time.monotonic(),
                 config=self.bot.gate_config(),
                 cooldowns=self.bot.cooldowns,
+                budget=self.bot.budget,
             )
-            if verdict.reason == "empty":
+            if verdict.reason == "member-budget":
+                log.debug("not answering %s from %s: over budget", message.id, message.author.id)
+            elif verdict.reason == "empty":
                 await self._send(message, content=MENTION_HINT.format(name=me.display_name))
             elif verdict:
                 await self._answer_directly(message, text, via="dm" if is_dm else "mention")
@@ -337,7 +372,17 @@ class Answers(commands.Cog):
         private: bool = False,
     ) -> None:
         """Same as mentioning the bot; ``private`` answers ephemerally."""
+        if not await self._admit(interaction):
+            return
         await self._respond(interaction, question, ephemeral=private, via="ask")
+
+    async def _admit(self, interaction: discord.Interaction[WhyTwitterBot]) -> bool:
+        """Spend one request of the member's budget; when over it, say so privately."""
+        verdict = admit(interaction.user.id, now=time.monotonic(), budget=self.bot.budget)
+        if not verdict:
+            log.debug("%s is over budget (%.0f s)", interaction.user.id, verdict.retry_after)
+            await interaction.response.send_message(slow_down_text(verdict), ephemeral=True)
+        return verdict.answer
 
     async def _respond(
         self,
@@ -389,7 +434,12 @@ class Answers(commands.Cog):
     async def answer_this(
         self, interaction: discord.Interaction[WhyTwitterBot], message: discord.Message
     ) -> None:
-        """Reply publicly to ``message`` with its best answer, or tell the invoker privately."""
+        """Reply publicly to ``message`` with its best answer, or tell the invoker privately.
+
+        A message gets one public answer: later runs answer privately with a link to it.
+        """
+        if not await self._admit(interaction):
+            return
         kb = self.bot.knowledge.kb
         text = message.content.strip()
         decision: Decision = self.bot.knowledge.matcher.match(text[:MAX_QUESTION])
@@ -419,6 +469,45 @@ class Answers(commands.Cog):
                 )
             return
 
+        running = self._context_in_flight.get(message.id)
+        if running is not None:
+            # Another run is answering this message: wait for it, then link to its answer.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(running.wait(), CONTEXT_WAIT)
+            previous = await self.bot.storage.context_answer(message.id)
+            note = BEING_ANSWERED if previous is None else _repeat_note(previous)
+            await self._answer_privately(interaction, kb, entry, note)
+            return
+        done = self._context_in_flight[message.id] = asyncio.Event()
+        try:
+            previous = await self.bot.storage.context_answer(message.id)
+            if previous is not None:
+                await self._answer_privately(interaction, kb, entry, _repeat_note(previous))
+                return
+            await self._answer_publicly(interaction, message, kb, entry)
+        finally:
+            del self._context_in_flight[message.id]
+            done.set()
+
+    async def _answer_privately(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        kb: KnowledgeBase,
+        entry: Entry,
+        note: str,
+    ) -> None:
+        embed, view = answer_message(kb, entry, member_id=interaction.user.id, ephemeral=True)
+        await interaction.response.send_message(
+            note, embed=embed, view=view or discord.utils.MISSING, ephemeral=True
+        )
+
+    async def _answer_publicly(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        message: discord.Message,
+        kb: KnowledgeBase,
+        entry: Entry,
+    ) -> None:
         embed, buttons = answer_message(kb, entry, member_id=message.author.id)
         perms = interaction.app_permissions
         can_reply = all(getattr(perms, name) for name in needed_permissions(message.channel))
@@ -440,24 +529,53 @@ class Answers(commands.Cog):
                     "I can't reply in this channel (missing permissions).", ephemeral=True
                 )
                 return
+            # Recorded before the note, so a later run already sees this public answer.
+            await self._record_public(interaction, message, entry.id, sent.channel.id, sent.id)
             await interaction.followup.send(f"Answered: {sent.jump_url}", ephemeral=True)
-            message_id: int | None = sent.id
         else:
             # No channel permissions needed for an interaction response.
-            await interaction.response.send_message(
+            callback = await interaction.response.send_message(
                 f"Answering {escape_user_text(message.author.display_name, 80)}'s message "
                 f"{message.jump_url}",
                 embed=embed,
                 view=buttons or discord.utils.MISSING,
             )
-            message_id = None
+            channel_id = interaction.channel_id or message.channel.id
+            await self._record_public(
+                interaction, message, entry.id, channel_id, callback.message_id
+            )
+
+    async def _record_public(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        target: discord.Message,
+        entry_id: str,
+        channel_id: int,
+        answer_id: int | None,
+    ) -> None:
+        """Record the context menu's public answer ``answer_id`` to ``target``."""
+        if answer_id is not None:
+            await self.bot.storage.record_context_answer(
+                target_message_id=target.id,
+                guild_id=interaction.guild_id,
+                channel_id=channel_id,
+                answer_message_id=answer_id,
+            )
         await self.bot.storage.record_answer(
             guild_id=interaction.guild_id,
-            channel_id=message.channel.id,
-            entry_id=entry.id,
+            channel_id=target.channel.id,
+            entry_id=entry_id,
             via="context",
-            message_id=message_id,
+            message_id=answer_id,
         )
+
+
+def _repeat_note(previous: ContextAnswer) -> str:
+    """What a later run of the context menu says about the message's public answer."""
+    if previous.dismissed:
+        return ANSWER_DISMISSED
+    url = jump_url(previous.guild_id, previous.channel_id, previous.answer_message_id)
+    return ALREADY_ANSWERED.format(url=url)
 
 
 async def setup(bot: WhyTwitterBot) -> None:
