@@ -36,7 +36,16 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from bot.kb.model import Benefit, KBError, KnowledgeBase, Location, Objection, Problem, Source
+from bot.kb.model import (
+    Benefit,
+    EntrySource,
+    KBError,
+    KnowledgeBase,
+    Location,
+    Objection,
+    Problem,
+    Source,
+)
 
 log = logging.getLogger(__name__)
 
@@ -277,8 +286,14 @@ def _unclosed(exc: yaml.MarkedYAMLError) -> bool:
     return opened and exc.context_mark is not None
 
 
+def _started_key(exc: yaml.MarkedYAMLError) -> bool:
+    """True when a line that looked like a key never got its colon (the line at fault)."""
+    return (exc.context or "").startswith("while scanning a simple key")
+
+
 def _mark_line(exc: yaml.MarkedYAMLError) -> int:
-    mark = exc.context_mark if _unclosed(exc) else (exc.problem_mark or exc.context_mark)
+    at_start = _unclosed(exc) or (_started_key(exc) and exc.context_mark is not None)
+    mark = exc.context_mark if at_start else (exc.problem_mark or exc.context_mark)
     return mark.line + 1 if mark is not None else 1
 
 
@@ -400,6 +415,7 @@ def _found(value: Any) -> str:
 
 def _schema_problems(name: str, root: _Node, data: Any) -> list[Problem]:
     problems: list[Problem] = []
+    reported_missing: set[tuple[Any, ...]] = set()
     for error in _validator().iter_errors(data):
         path = list(error.absolute_path)
         node = _node_at(root, path)
@@ -412,9 +428,17 @@ def _schema_problems(name: str, root: _Node, data: Any) -> list[Problem]:
             want = _TYPE_NAMES.get(expected, expected) if isinstance(expected, str) else expected
             msg = f"{where} must be {want}, found {_found(instance)}"
         elif kind == "required":
+            # jsonschema reports each missing key as its own error: report each key once.
             wanted: Any = error.validator_value
             missing = [k for k in wanted if isinstance(instance, dict) and k not in instance]
-            msg = f"{where} is missing `{missing[0] if missing else wanted}`"
+            place = tuple(path)
+            if place not in reported_missing:
+                reported_missing.add(place)
+                problems += [Problem(name, line, f"{where} is missing `{k}`") for k in missing]
+            continue
+        elif kind == "enum":
+            choices = " or ".join(f"`{v}`" for v in error.validator_value)
+            msg = f"{where} must be {choices}, found {instance!r}"
         elif kind == "additionalProperties" and isinstance(instance, dict):
             schema: Any = error.schema
             allowed = list(schema.get("properties", {}))
@@ -475,6 +499,12 @@ def _text(item: dict[str, _Node], key: str) -> str:
     return node.value if node is not None and isinstance(node.value, str) else ""
 
 
+def _entry_source(item: dict[str, _Node]) -> EntrySource:
+    """The entry's ``source`` (the schema has checked it); the community's when unset."""
+    value = _text(item, "source")
+    return EntrySource(value) if value in set(EntrySource) else EntrySource.COMMUNITY
+
+
 def _duplicates(name: str, owner: str, key: str, item: dict[str, _Node]) -> list[Problem]:
     node = item.get(key)
     values, lines = _strings(node)
@@ -528,6 +558,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             keywords, _ = _strings(item.get("keywords"))
             field_lines = {key: value.line for key, value in item.items()}
             location = Location(name, node.line)
+            source = _entry_source(item)
             if kind == "objection":
                 refs, ref_lines = _strings(item.get("benefits"))
                 for ref, line in zip(refs, ref_lines, strict=True):
@@ -547,6 +578,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         trigger_lines=trigger_lines,
                         example_lines=example_lines,
                         field_lines=field_lines,
+                        source=source,
                     )
                 )
             else:
@@ -564,6 +596,8 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         trigger_lines=trigger_lines,
                         example_lines=example_lines,
                         field_lines=field_lines,
+                        answer=_text(item, "answer").strip(),
+                        source=source,
                     )
                 )
     source = top.get("source")
@@ -578,6 +612,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                     author=fields.get("author", "").strip(),
                     url=fields.get("url", "").strip(),
                     footer=fields.get("footer", "").strip(),
+                    community=fields.get("community", "").strip(),
                     location=Location(name, top["source"].line),
                 ),
                 name,

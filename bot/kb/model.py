@@ -8,6 +8,13 @@ from enum import StrEnum
 from pathlib import Path
 
 
+class EntrySource(StrEnum):
+    """Whose advice an entry is: the bundled article's, or the community's own."""
+
+    ARTICLE = "article"
+    COMMUNITY = "community"
+
+
 class EntryKind(StrEnum):
     """What an answerable entry is."""
 
@@ -69,6 +76,8 @@ class Objection:
     """1-based line of each example (parallel to ``examples``; empty when unknown)."""
     field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
+    source: EntrySource = EntrySource.COMMUNITY
+    """Whose advice this is (the footer says so); unattributed advice is the community's."""
 
     @property
     def kind(self) -> EntryKind:
@@ -93,6 +102,10 @@ class Benefit:
     """1-based line of each example (parallel to ``examples``; empty when unknown)."""
     field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
+    answer: str = ""
+    """What to do and how to start (a few sentences); the card shows it under the title."""
+    source: EntrySource = EntrySource.COMMUNITY
+    """Whose advice this is (the footer says so); unattributed advice is the community's."""
 
     @property
     def kind(self) -> EntryKind:
@@ -100,6 +113,10 @@ class Benefit:
 
 
 Entry = Objection | Benefit
+
+
+COMMUNITY_CREDIT = "This community's own advice"
+"""The default footer of an entry whose ``source`` is ``community``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +129,22 @@ class Source:
     author: str = ""
     url: str = ""
     footer: str = ""
+    community: str = ""
+    """How the community's own advice is credited (default: :data:`COMMUNITY_CREDIT`)."""
     location: Location = field(default_factory=Location, compare=False)
 
-    def footer_text(self) -> str:
-        """The one-line attribution for an embed footer."""
-        if self.footer:
-            return self.footer
+    def credit(self) -> str:
+        """The article's title, author, publisher and date, e.g. for "benefits from …"."""
         by = f"{self.author}, " if self.author else ""
-        return f"Based on “{self.title}” ({by}{self.name}, {self.date})"
+        return f"“{self.title}” ({by}{self.name}, {self.date})"
+
+    def footer_text(self) -> str:
+        """The one-line attribution of the article's advice for an embed footer."""
+        return self.footer or f"Based on {self.credit()}"
+
+    def community_text(self) -> str:
+        """The one-line credit of advice that is the community's own, not the article's."""
+        return self.community or COMMUNITY_CREDIT
 
 
 @dataclass(frozen=True)
