@@ -485,6 +485,7 @@ class _Collected:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ids: dict[str, tuple[str, int]] = field(default_factory=dict)
     refs: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, owner, ref
+    ordinary: dict[str, tuple[str, Location]] = field(default_factory=dict)  # norm -> text, where
 
 
 def _strings(node: _Node | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -521,6 +522,23 @@ def _duplicates(name: str, owner: str, key: str, item: dict[str, _Node]) -> list
     return problems
 
 
+def _contradictions(
+    name: str, owner: str, item: dict[str, _Node], not_this: tuple[str, ...], lines: tuple[int, ...]
+) -> list[Problem]:
+    """A ``not_this`` message that is also one of the entry's triggers or examples."""
+    own = {_norm(t) for key in ("triggers", "examples") for t in _strings(item.get(key))[0]}
+    return [
+        Problem(
+            name,
+            line,
+            f"{owner}: {text!r} is listed both in not_this and as a trigger or example; "
+            "keep it in one place",
+        )
+        for text, line in zip(not_this, lines, strict=True)
+        if _norm(text) in own
+    ]
+
+
 def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
     problems: list[Problem] = []
     top = root.value
@@ -551,6 +569,9 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             out.ids[ident] = (name, id_line)
             for key in ("triggers", "keywords", "context", "everyday", "examples", "topics"):
                 problems += _duplicates(name, owner, key, item)
+            problems += _duplicates(name, owner, "not_this", item)
+            not_this, not_this_lines = _strings(item.get("not_this"))
+            problems += _contradictions(name, owner, item, not_this, not_this_lines)
             for key in ("benefits",):
                 problems += _duplicates(name, owner, key, item)
             triggers, trigger_lines = _strings(item.get("triggers"))
@@ -574,9 +595,11 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         everyday=_strings(item.get("everyday"))[0],
                         benefits=refs,
                         examples=examples,
+                        not_this=not_this,
                         location=location,
                         trigger_lines=trigger_lines,
                         example_lines=example_lines,
+                        not_this_lines=not_this_lines,
                         field_lines=field_lines,
                         source=source,
                     )
@@ -592,9 +615,11 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         triggers=triggers,
                         keywords=keywords,
                         examples=examples,
+                        not_this=not_this,
                         location=location,
                         trigger_lines=trigger_lines,
                         example_lines=example_lines,
+                        not_this_lines=not_this_lines,
                         field_lines=field_lines,
                         answer=_text(item, "answer").strip(),
                         source=source,
@@ -619,6 +644,20 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                 root.key_lines.get("source", source.line),
             )
         )
+    lines, line_numbers = _strings(top.get("ordinary"))
+    for text, line in zip(lines, line_numbers, strict=True):
+        norm = _norm(text)
+        if norm in out.ordinary:
+            first = out.ordinary[norm][1]
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"duplicate ordinary line {text!r} (first at {first.file}:{first.line})",
+                )
+            )
+        else:
+            out.ordinary[norm] = (text, Location(name, line))
     synonyms = top.get("synonyms")
     if synonyms is not None and isinstance(synonyms.value, dict):
         for canon, variants in synonyms.value.items():
@@ -705,6 +744,8 @@ def load_knowledge_from_texts(files: Mapping[str, bytes], *, origin: str = "") -
         synonyms=out.synonyms,
         files=tuple(base / n for n in names),
         digest=digest_files(files),
+        ordinary=tuple(text for text, _ in out.ordinary.values()),
+        ordinary_locations=tuple(where for _, where in out.ordinary.values()),
     )
 
 

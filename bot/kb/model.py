@@ -69,11 +69,15 @@ class Objection:
     answer only if it also mentions Twitter."""
     benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    not_this: tuple[str, ...] = ()
+    """Messages that must not get this answer (look-alike talk)."""
     location: Location = field(default_factory=Location, compare=False)
     trigger_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
     example_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each example (parallel to ``examples``; empty when unknown)."""
+    not_this_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each ``not_this`` message (parallel to it; empty when unknown)."""
     field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
     source: EntrySource = EntrySource.COMMUNITY
@@ -95,11 +99,15 @@ class Benefit:
     triggers: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    not_this: tuple[str, ...] = ()
+    """Messages that must not get this answer (look-alike talk)."""
     location: Location = field(default_factory=Location, compare=False)
     trigger_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
     example_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each example (parallel to ``examples``; empty when unknown)."""
+    not_this_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each ``not_this`` message (parallel to it; empty when unknown)."""
     field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
     answer: str = ""
@@ -159,6 +167,10 @@ class KnowledgeBase:
     files: tuple[Path, ...] = ()
     digest: str = ""
     """A hash of the files' contents, to tell versions apart."""
+    ordinary: tuple[str, ...] = ()
+    """Ordinary talk of the server that must get no answer (the files' ``ordinary:`` lists)."""
+    ordinary_locations: tuple[Location, ...] = field(default=(), compare=False)
+    """Where each ``ordinary`` line was defined (parallel to it; empty when unknown)."""
 
     def __post_init__(self) -> None:
         index: dict[str, Entry] = {}

@@ -327,3 +327,67 @@ def test_every_bundled_entry_names_its_source() -> None:
     }
     for entry in kb.entries:
         assert "source" in entry.field_lines, f"{entry.id} has no explicit source"
+
+
+def test_not_this_and_ordinary_load_with_their_lines() -> None:
+    body = (
+        GOOD_OBJECTION
+        + "    not_this:\n"
+        + '      - "busy day in clinic"\n'
+        + '      - "too busy to chat today"\n'
+    )
+    kb = load_knowledge_from_texts(
+        {
+            "source.yaml": SOURCE,
+            "benefits.yaml": BENEFITS,
+            "objections.yaml": objection(body),
+            "ordinary.yaml": b'ordinary:\n  - "see you all at journal club"\n  - "great case!"\n',
+        }
+    )
+    entry = kb.get("too-busy")
+    assert entry is not None
+    assert entry.not_this == ("busy day in clinic", "too busy to chat today")
+    assert entry.not_this_lines == (8, 9)
+    assert kb.ordinary == ("see you all at journal club", "great case!")
+    assert [(w.file, w.line) for w in kb.ordinary_locations] == [
+        ("ordinary.yaml", 2),
+        ("ordinary.yaml", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "fragment"),
+    [
+        (
+            {"objections.yaml": objection(GOOD_OBJECTION + '    not_this: ["a", "b", "A"]\n')},
+            ("objections.yaml", 7),
+            "duplicate not_this item 'A'",
+        ),
+        (
+            {"objections.yaml": objection(GOOD_OBJECTION + "    not_this: [\"i'm too busy\"]\n")},
+            ("objections.yaml", 7),
+            "both in not_this and as a trigger",
+        ),
+        (
+            {"objections.yaml": objection(GOOD_OBJECTION + "    not_this: busy day\n")},
+            ("objections.yaml", 7),
+            "`not_this` must be a list",
+        ),
+        (
+            {"ordinary.yaml": b'ordinary:\n  - "hi all"\n', "more.yaml": b'ordinary: ["Hi  all"]\n'},
+            ("ordinary.yaml", 2),
+            "duplicate ordinary line 'hi all' (first at more.yaml:1)",
+        ),
+        (
+            {"ordinary.yaml": b"ordinary:\n  - 42\n"},
+            ("ordinary.yaml", 2),
+            "must be text",
+        ),
+    ],
+)
+def test_bad_negatives_are_located(
+    files: dict[str, bytes], where: tuple[str, int], fragment: str
+) -> None:
+    base = {"source.yaml": SOURCE, "benefits.yaml": BENEFITS}
+    found = problems_of({**base, **files})
+    assert any((p.file, p.line) == where and fragment in p.message for p in found), found
