@@ -215,6 +215,9 @@ def test_digest_is_content_hash(tmp_path: Path) -> None:
 
 
 REQUIRED_OBJECTIONS = {
+    "platform-exodus",
+    "mental-health",
+    "employer-policy",
     "too-busy",
     "whats-the-point",
     "too-short",
