@@ -43,6 +43,8 @@ def plain_text(markdown: str) -> str:
         previous = text
         text = _MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), text)
     return text
+
+
 NO_ANSWER = (
     "No answer. (In a channel the bot stays silent; asked directly it says it has no answer "
     "yet and points to /benefits.)"

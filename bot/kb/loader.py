@@ -437,7 +437,8 @@ def _schema_problems(name: str, root: _Node, data: Any) -> list[Problem]:
                 problems += [Problem(name, line, f"{where} is missing `{k}`") for k in missing]
             continue
         elif kind == "enum":
-            choices = " or ".join(f"`{v}`" for v in error.validator_value)
+            allowed_values: Any = error.validator_value
+            choices = " or ".join(f"`{v}`" for v in allowed_values)
             msg = f"{where} must be {choices}, found {instance!r}"
         elif kind == "additionalProperties" and isinstance(instance, dict):
             schema: Any = error.schema
@@ -579,7 +580,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             keywords, _ = _strings(item.get("keywords"))
             field_lines = {key: value.line for key, value in item.items()}
             location = Location(name, node.line)
-            source = _entry_source(item)
+            entry_source = _entry_source(item)
             if kind == "objection":
                 refs, ref_lines = _strings(item.get("benefits"))
                 for ref, line in zip(refs, ref_lines, strict=True):
@@ -601,7 +602,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         example_lines=example_lines,
                         not_this_lines=not_this_lines,
                         field_lines=field_lines,
-                        source=source,
+                        source=entry_source,
                     )
                 )
             else:
@@ -622,7 +623,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         not_this_lines=not_this_lines,
                         field_lines=field_lines,
                         answer=_text(item, "answer").strip(),
-                        source=source,
+                        source=entry_source,
                     )
                 )
     source = top.get("source")

@@ -287,7 +287,9 @@ def test_yaml_syntax_error_is_reported_on_its_own_line(line8: str) -> None:
     assert text.splitlines()[7] == line8.rstrip("\n")
     problems = problems_of({"source.yaml": SOURCE, "objections.yaml": text.encode()})
     syntax = [p for p in problems if "YAML syntax error" in p.message]
-    assert [(p.file, p.line) for p in syntax] == [("objections.yaml", 8)], [str(p) for p in problems]
+    assert [(p.file, p.line) for p in syntax] == [("objections.yaml", 8)], [
+        str(p) for p in problems
+    ]
 
 
 def test_entry_source_is_read_and_defaults_to_the_community() -> None:
@@ -367,7 +369,7 @@ def test_not_this_and_ordinary_load_with_their_lines() -> None:
             "duplicate not_this item 'A'",
         ),
         (
-            {"objections.yaml": objection(GOOD_OBJECTION + "    not_this: [\"i'm too busy\"]\n")},
+            {"objections.yaml": objection(GOOD_OBJECTION + '    not_this: ["i\'m too busy"]\n')},
             ("objections.yaml", 7),
             "both in not_this and as a trigger",
         ),
@@ -377,7 +379,10 @@ def test_not_this_and_ordinary_load_with_their_lines() -> None:
             "`not_this` must be a list",
         ),
         (
-            {"ordinary.yaml": b'ordinary:\n  - "hi all"\n', "more.yaml": b'ordinary: ["Hi  all"]\n'},
+            {
+                "ordinary.yaml": b'ordinary:\n  - "hi all"\n',
+                "more.yaml": b'ordinary: ["Hi  all"]\n',
+            },
             ("ordinary.yaml", 2),
             "duplicate ordinary line 'hi all' (first at more.yaml:1)",
         ),
