@@ -259,7 +259,12 @@ def _parse(name: str, data: bytes) -> _Parsed:
     except _Refused as exc:
         return _Parsed(None, (Problem(name, max(exc.line, 1), exc.message),))
     except yaml.MarkedYAMLError as exc:
-        return _Parsed(None, (Problem(name, _mark_line(exc), _yaml_message(exc)),))
+        line = _mark_line(exc)
+        opened = _open_quote_line(text, exc, line)
+        message = _yaml_message(exc)
+        if opened:
+            line, message = opened, f"{message} (the quote opened on this line is not closed)"
+        return _Parsed(None, (Problem(name, line, message),))
     except yaml.YAMLError as exc:
         return _Parsed(None, (Problem(name, _reader_line(exc, text), _plain_yaml(exc)),))
     finally:
@@ -295,6 +300,23 @@ def _mark_line(exc: yaml.MarkedYAMLError) -> int:
     at_start = _unclosed(exc) or (_started_key(exc) and exc.context_mark is not None)
     mark = exc.context_mark if at_start else (exc.problem_mark or exc.context_mark)
     return mark.line + 1 if mark is not None else 1
+
+
+def _open_quote_line(text: str, exc: yaml.MarkedYAMLError, line: int) -> int:
+    """The line before ``line`` when a double quote opened there runs on into the error.
+
+    ``- "two`` (no closing quote) on line 8 swallows line 9 up to its first quote, and the
+    parser only stumbles after it: the mistake is on line 8. 0 when that is not the case.
+    """
+    mark = exc.problem_mark
+    if mark is None or line < 2 or mark.line + 1 != line:
+        return 0
+    lines = text.splitlines()
+    if line > len(lines):
+        return 0
+    previous, here = lines[line - 2], lines[line - 1][: mark.column]
+    unescaped = previous.replace("\\\\", "").replace('\\"', "")
+    return line - 1 if unescaped.count('"') % 2 == 1 and '"' in here else 0
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:

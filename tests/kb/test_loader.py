@@ -277,6 +277,7 @@ def test_missing_title_and_summary_are_each_named_once() -> None:
     [
         "    keywords\n",  # a key without its colon
         '      -"two"\n',  # a list item without its space
+        '      - "two\n',  # a quote never closed (the next line's quote closes it)
     ],
 )
 def test_yaml_syntax_error_is_reported_on_its_own_line(line8: str) -> None:
