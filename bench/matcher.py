@@ -21,6 +21,11 @@ from bot.matching.types import Outcome
 ROOT = Path(__file__).resolve().parents[1]
 SETS_DIR = ROOT / "tests" / "matching"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.yaml"
+DEV_SET_ORIGIN = (
+    "the team's shared dev set is not in the repository: it is read from "
+    "../shared/eval/dev.yaml beside the checkout (put a copy there to run these checks)"
+)
+"""Why the dev set may be missing, and where it comes from (the tests' skip reason)."""
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,12 @@ class EvalSet:
     (only its totals were read, a few times: the honest estimate)."""
     floor: float = 0.92
     """The share of right decisions the tests require of a tuning or aggregate set."""
+    origin: str = ""
+    """Where a set kept outside the repository comes from (said when it is missing)."""
 
 
 EVAL_SETS: tuple[EvalSet, ...] = (
-    EvalSet("dev", DEV_SET, "public"),
+    EvalSet("dev", DEV_SET, "public", origin=DEV_SET_ORIGIN),
     EvalSet("heldout", SETS_DIR / "heldout.yaml", "tuning"),
     EvalSet("heldout2", SETS_DIR / "heldout2.yaml", "tuning"),
     EvalSet("heldout3", SETS_DIR / "heldout3.yaml", "aggregate"),
@@ -70,6 +77,11 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("heldout17", SETS_DIR / "heldout17.yaml", "tuning"),
     EvalSet("heldout18", SETS_DIR / "heldout18.yaml", "tuning"),
     EvalSet("heldout19", SETS_DIR / "heldout19.yaml", "tuning"),
+    # Today's objections (platform exodus, the feed's toll on mental health, employer
+    # approval) and look-alike talk, written before those entries existed: 40.4 % right, 9.6 %
+    # wrong, 97.5 % silent at first look; 74.0 %, 1.9 %, 100 % after tuning on it. Its floor
+    # guards regressions; the honest estimate needs a blind set written by someone else.
+    EvalSet("heldout20", SETS_DIR / "heldout20.yaml", "tuning", floor=0.73),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),

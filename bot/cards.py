@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.kb.model import Benefit, Entry, KnowledgeBase, Objection
+from bot.kb.model import Benefit, Entry, EntrySource, KnowledgeBase, Objection
 from bot.matching.types import Candidate
 
 TITLE_LIMIT = 256
@@ -23,7 +23,6 @@ TOTAL_LIMIT = 6000
 
 ELLIPSIS = "…"
 BENEFITS_FIELD = "How Twitter helps"
-OBJECTIONS_FIELD = "Answers these objections"
 BENEFITS_TITLE = "What Twitter offers physicians"
 
 
@@ -131,22 +130,37 @@ def benefit_line(benefit: Benefit) -> str:
     return f"**{benefit.title}** — {' '.join(benefit.summary.split())}"
 
 
-def answer_card(kb: KnowledgeBase, entry: Entry, *, fit: bool = True) -> Card:
-    """The answer for ``entry``: an objection's rebuttal with its benefits, or a benefit.
+def footer_for(kb: KnowledgeBase, entry: Entry, shown: Sequence[Benefit] = ()) -> str:
+    """Whose advice the card shows: the article's, the community's, the community's with
+    benefits (``shown``) that come from the article, or an article's benefit with the
+    community's advice on how to start."""
+    if entry.source is EntrySource.ARTICLE:
+        if isinstance(entry, Benefit) and entry.answer:
+            return f"Benefit from {kb.source.credit()}. How to start: {kb.source.community_text()}"
+        return kb.source.footer_text()
+    own = kb.source.community_text()
+    if any(b.source is EntrySource.ARTICLE for b in shown):
+        return f"{own}; the benefits listed are from {kb.source.credit()}"
+    return own
 
-    With ``fit=False`` the card is returned untruncated (``check`` measures it).
+
+def answer_card(kb: KnowledgeBase, entry: Entry, *, fit: bool = True) -> Card:
+    """The answer for ``entry``: an objection's rebuttal with its benefits, or a benefit's
+    answer (what to do, how to start; its summary when it has none).
+
+    The footer says whose advice it is (:func:`footer_for`). With ``fit=False`` the card is
+    returned untruncated (``check`` measures it).
     """
-    footer = kb.source.footer_text()
     if isinstance(entry, Objection):
         benefits = [b for b in (kb.benefit(i) for i in entry.benefits) if b is not None]
         fields: tuple[Field, ...] = ()
         if benefits:
             fields = (Field(BENEFITS_FIELD, "\n".join(benefit_line(b) for b in benefits)),)
-        card = Card(entry.title, entry.answer, fields, footer)
+        card = Card(entry.title, entry.answer, fields, footer_for(kb, entry, benefits))
     else:
-        related = [o.title for o in kb.objections if entry.id in o.benefits]
-        fields = (Field(OBJECTIONS_FIELD, "\n".join(f"• {t}" for t in related)),) if related else ()
-        card = Card(entry.title, entry.summary, fields, footer)
+        # A benefit answers "can Twitter help me with X?": what to do says more than the list
+        # of objections that cite it, which /objections already shows.
+        card = Card(entry.title, entry.answer or entry.summary, (), footer_for(kb, entry))
     return card.fitted() if fit else card
 
 
@@ -165,7 +179,7 @@ def benefit_pages(kb: KnowledgeBase, topic: str | None = None) -> list[Card]:
         return []
     title = BENEFITS_TITLE + (f" · {topic.strip()}" if topic and wanted else "")
     title = truncate(title, TITLE_LIMIT)
-    footer = truncate(kb.source.footer_text(), FOOTER_LIMIT - 20)
+    footer = truncate(_list_footer(kb, [b for _, b in numbered]), FOOTER_LIMIT - 20)
     fields = [
         Field(
             truncate(f"{n}. {b.title}", FIELD_NAME_LIMIT),
@@ -189,6 +203,16 @@ def benefit_pages(kb: KnowledgeBase, topic: str | None = None) -> list[Card]:
         page_footer = footer + (f" · page {i}/{total}" if total > 1 else "")
         cards.append(Card(title, "", tuple(page), page_footer))
     return cards
+
+
+def _list_footer(kb: KnowledgeBase, benefits: Sequence[Benefit]) -> str:
+    """The attribution of a list of benefits: the article's, the community's, or both."""
+    sources = {b.source for b in benefits}
+    if sources == {EntrySource.ARTICLE}:
+        return kb.source.footer_text()
+    if EntrySource.ARTICLE not in sources:
+        return kb.source.community_text()
+    return f"From {kb.source.credit()}; the rest: {kb.source.community_text()}"
 
 
 def objections_card(kb: KnowledgeBase) -> Card:

@@ -1,11 +1,14 @@
 """The local console: try messages against the knowledge base without Discord.
 
 Reads lines with ``input()``; works interactively and on a piped stdin (until EOF).
-Commands: ``:q`` quits, ``:reload`` re-reads the files, ``:benefits``, ``:objections``, ``:help``.
+Commands: ``quit``, ``exit`` or ``:q`` quit, ``:reload`` re-reads the files, ``:benefits``,
+``:objections``, ``:help``. Discord markdown (``**bold**``, ``*italics*``, ```code```) is
+shown as plain text.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -17,9 +20,31 @@ from bot.matching.types import Outcome
 
 PROMPT = "you> "
 HELP = (
-    "Type a message as a member would. Commands: :q quit, :reload re-read the files, "
-    ":benefits, :objections, :help"
+    "Type a message as a member would. Commands: quit (or exit, :q), :reload re-read the "
+    "files, :benefits, :objections, :help"
 )
+QUIT_COMMANDS = frozenset({"quit", "exit", ":q", ":quit", ":exit", "q"})
+"""What ends the console (case and a trailing "()" or "!" ignored)."""
+_MARKUP = re.compile(
+    r"\*\*(?=\S)(.+?)(?<=\S)\*\*"  # **bold**
+    r"|__(?=\S)(.+?)(?<=\S)__"  # __underline__
+    r"|(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"  # *italics*
+    r"|(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)"  # _italics_ (not snake_case)
+    r"|`([^`\n]+)`",  # `code`
+    re.DOTALL,
+)
+
+
+def plain_text(markdown: str) -> str:
+    """Discord markdown as a terminal shows plain text: the words, without the markers."""
+    previous = None
+    text = markdown
+    while previous != text:  # nested markers (***both***) take more than one pass
+        previous = text
+        text = _MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), text)
+    return text
+
+
 NO_ANSWER = (
     "No answer. (In a channel the bot stays silent; asked directly it says it has no answer "
     "yet and points to /benefits.)"
@@ -27,12 +52,13 @@ NO_ANSWER = (
 
 
 def render_card(card: Card) -> str:
-    """A card as plain text, as the embed would read."""
-    lines = [f"== {card.title} =="]
+    """A card as plain text, as the embed would read (markdown markers removed)."""
+    lines = [f"== {plain_text(card.title)} =="]
     if card.description:
-        lines.append(card.description)
+        lines.append(plain_text(card.description))
     for f in card.fields:
-        lines += ["", f"{f.name}:", *(f"  {v}" for v in f.value.splitlines())]
+        value = plain_text(f.value)
+        lines += ["", f"{plain_text(f.name)}:", *(f"  {v}" for v in value.splitlines())]
     if card.footer:
         lines += ["", f"-- {card.footer}"]
     return "\n".join(lines)
@@ -51,7 +77,8 @@ def reply_text(kb: KnowledgeBase, matcher: MatcherLike, text: str) -> str:
 
 
 def console_command(*, kb_dir: Path | None, intro: str | None = None) -> int:
-    """Run the prompt until ``:q``, EOF or Ctrl-C (exit 0); 1 if the KB does not load."""
+    """Run the prompt until ``quit``/``exit``/``:q``, EOF or Ctrl-C (exit 0); 1 if the KB
+    does not load."""
     from bot.matching.engine import Matcher
 
     kb = load_or_report(kb_dir)
@@ -78,7 +105,7 @@ def console_command(*, kb_dir: Path | None, intro: str | None = None) -> int:
         text = line.strip()
         if not text:
             continue
-        if text in (":q", ":quit", ":exit"):
+        if text.casefold().rstrip("()!") in QUIT_COMMANDS:
             return 0
         if text == ":help":
             reply = HELP

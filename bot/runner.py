@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported when needed: the no-token path stays fast and ligh
     from bot.kb.live import LiveKnowledge
 
 __all__ = [
+    "NO_TOKEN_CONSOLE",
     "NO_TOKEN_HINT",
     "client_id_from_token",
     "invite_command",
@@ -42,6 +43,13 @@ NO_TOKEN_HINT: Final = (
     "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications "
     "(Bot → Reset Token), put DISCORD_TOKEN=... in .env, then run again."
 )
+NO_TOKEN_CONSOLE: Final = (
+    "No DISCORD_TOKEN set, so this is the local console: type a message and see what the bot "
+    "would answer (quit to leave). To run on Discord, create a bot at "
+    "https://discord.com/developers/applications (Bot → Reset Token), put DISCORD_TOKEN=... "
+    "in .env and start it again."
+)
+"""What a terminal user sees when ``run`` opens the console for want of a token."""
 TOKEN_REJECTED: Final = (
     "Discord rejected the token: reset it in the Developer Portal → your application → "
     "Bot → Reset Token, and put the new one in DISCORD_TOKEN."
@@ -298,7 +306,7 @@ def run_command() -> int:
         if sys.stdin.isatty():
             from bot.console import console_command
 
-            return console_command(kb_dir=settings.knowledge_dir, intro=NO_TOKEN_HINT)
+            return console_command(kb_dir=settings.knowledge_dir, intro=NO_TOKEN_CONSOLE)
         _error(NO_TOKEN_HINT)
         return EXIT_FIX_CONFIG
     return _connect(settings, settings.token, _serve)
@@ -327,18 +335,38 @@ def sync_command() -> int:
     return _connect(settings, settings.token, _sync)
 
 
+async def _fetch_application_id(token: str) -> int:
+    """The application id Discord reports for ``token`` (REST only, no gateway)."""
+    client = discord.Client(intents=discord.Intents.none())
+    async with client:
+        await client.login(token)
+        info = await client.application_info()
+    return info.id
+
+
 def invite_command() -> int:
-    """Print the invite URL; the client id is DISCORD_CLIENT_ID, else read from the token."""
+    """Print the invite URL. The client id is DISCORD_CLIENT_ID, else the one encoded in
+    DISCORD_TOKEN, else the one Discord reports for the token."""
     settings = _load_settings()
     if settings is None:
         return EXIT_FIX_CONFIG
     client_id = _client_id(settings)
+    if client_id is None and settings.token is not None:
+        apply_api_base(settings)
+        try:
+            client_id = asyncio.run(_fetch_application_id(settings.token.get_secret_value()))
+        except discord.LoginFailure:
+            _error(TOKEN_REJECTED)
+            return EXIT_FIX_CONFIG
+        except (discord.HTTPException, OSError) as exc:
+            _error(f"could not reach Discord to read the application id of DISCORD_TOKEN: {exc}")
+            return EXIT_TRANSIENT
     if client_id is None:
         _error(
             "Set DISCORD_CLIENT_ID (Developer Portal → your application → General Information "
             "→ Application ID) or DISCORD_TOKEN to build the invite URL."
         )
-        return 2
+        return EXIT_FIX_CONFIG
     sys.stdout.write(invite_url(client_id) + "\n")
     # The URL alone on stdout (scripts); the advice on stderr.
     _error(PUBLIC_BOT_HINT)

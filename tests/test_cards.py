@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from bot.cards import (
     truncate,
 )
 from bot.kb.loader import load_knowledge
-from bot.kb.model import Benefit, EntryKind
+from bot.kb.model import Benefit, EntryKind, EntrySource, KnowledgeBase, Objection
 from bot.matching.types import Candidate
 
 KB = load_knowledge()
@@ -44,13 +45,82 @@ def test_objection_card_has_title_answer_benefits_and_footer() -> None:
         assert line.startswith(f"**{benefit.title}** — ")
 
 
-def test_benefit_card_lists_related_objections() -> None:
+def test_benefit_card_shows_its_answer_not_a_list_of_objections() -> None:
     benefit = KB.benefit("research-updates")
     assert benefit is not None
     card = answer_card(KB, benefit)
-    assert (card.title, card.description) == (benefit.title, benefit.summary)
-    related = [o.title for o in KB.objections if "research-updates" in o.benefits]
-    assert card.fields[0].value.splitlines() == [f"• {t}" for t in related]
+    assert (card.title, card.description) == (benefit.title, benefit.answer)
+    assert card.fields == ()
+    assert card.footer == (
+        "Benefit from “15 Reasons Twitter is Worth Physicians' Time” (Lee Aase, Mayo Clinic "
+        "Social Media Network, 2015-04-15). How to start: This community's own advice"
+    )
+
+
+def test_every_bundled_benefit_has_a_short_concrete_answer() -> None:
+    """Two to four sentences: what to do and how to start."""
+    for benefit in KB.benefits:
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", benefit.answer.strip()) if s]
+        assert 2 <= len(sentences) <= 4, (benefit.id, sentences)
+        assert len(benefit.answer) <= 700, benefit.id
+
+
+def test_benefit_without_answer_shows_its_summary() -> None:
+    benefit = Benefit("b", "Title", "One line.", source=EntrySource.ARTICLE)
+    kb = dataclasses.replace(KB, benefits=(benefit,), objections=())
+    card = answer_card(kb, benefit)
+    assert card.description == "One line."
+    assert card.footer == KB.source.footer_text()
+
+
+def _footer_kb(source: EntrySource, benefit_source: EntrySource) -> tuple[KnowledgeBase, Objection]:
+    benefit = Benefit("b", "Title", "One line.", source=benefit_source)
+    entry = Objection("o", "Objection", "Answer.", triggers=("x",), benefits=("b",), source=source)
+    return dataclasses.replace(KB, objections=(entry,), benefits=(benefit,)), entry
+
+
+def test_footer_credits_the_article_only_for_its_own_advice() -> None:
+    kb, entry = _footer_kb(EntrySource.ARTICLE, EntrySource.ARTICLE)
+    assert answer_card(kb, entry).footer == (
+        "Based on “15 Reasons Twitter is Worth Physicians' Time” "
+        "(Lee Aase, Mayo Clinic Social Media Network, 2015-04-15)"
+    )
+
+
+def test_footer_of_community_advice_with_article_benefits_says_both() -> None:
+    kb, entry = _footer_kb(EntrySource.COMMUNITY, EntrySource.ARTICLE)
+    footer = answer_card(kb, entry).footer
+    assert footer == (
+        "This community's own advice; the benefits listed are from “15 Reasons Twitter is "
+        "Worth Physicians' Time” (Lee Aase, Mayo Clinic Social Media Network, 2015-04-15)"
+    )
+    assert not footer.startswith("Based on")
+
+
+def test_footer_of_community_advice_alone_never_names_the_article() -> None:
+    kb, entry = _footer_kb(EntrySource.COMMUNITY, EntrySource.COMMUNITY)
+    assert answer_card(kb, entry).footer == "This community's own advice"
+    custom = dataclasses.replace(kb.source, community="Advice from #doctors-online members")
+    kb = dataclasses.replace(kb, source=custom)
+    assert answer_card(kb, entry).footer == "Advice from #doctors-online members"
+
+
+def test_bundled_community_entries_are_not_credited_to_the_article() -> None:
+    for entry_id in ("patient-privacy", "professional-risk", "misinformation-noise"):
+        entry = KB.get(entry_id)
+        assert entry is not None
+        footer = answer_card(KB, entry).footer
+        assert footer.startswith("This community's own advice"), entry_id
+        assert not footer.startswith("Based on"), entry_id
+
+
+def test_benefit_pages_footer_follows_the_benefits_sources() -> None:
+    assert benefit_pages(KB)[0].footer == KB.source.footer_text()
+    own = Benefit("own", "Own", "One line.", topics=("career",))
+    kb = dataclasses.replace(KB, benefits=(*KB.benefits, own))
+    assert benefit_pages(kb, "career")[0].footer.startswith("From “15 Reasons")
+    only = dataclasses.replace(KB, benefits=(own,))
+    assert benefit_pages(only)[0].footer == "This community's own advice"
 
 
 def test_every_bundled_card_fits() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.cards import answer_card
-from bot.console import NO_ANSWER, console_command, render_card, reply_text
+from bot.console import NO_ANSWER, console_command, plain_text, render_card, reply_text
 from bot.kb.loader import load_knowledge
 from bot.matching.engine import Matcher
 from bot.matching.types import Outcome
@@ -108,3 +108,43 @@ def test_benefits_and_reload_commands(
     for n, benefit in enumerate(kb.benefits, start=1):
         assert f"{n}. {benefit.title}:" in out
     assert f"reloaded: {len(kb.objections)} objections, {len(kb.benefits)} benefits" in out
+
+
+@pytest.mark.parametrize("word", ["quit", "exit", ":q", "Quit", "exit()"])
+def test_quit_and_exit_end_the_console(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], word: str
+) -> None:
+    """A newcomer types quit or exit, as in most shells; the line after it is never read."""
+    status, out = run(monkeypatch, capsys, f"{word}\nI'm far too busy for twitter\n".encode())
+    assert status == 0
+    assert out == ""
+
+
+def test_markdown_is_shown_as_plain_text() -> None:
+    assert plain_text("**Ten minutes** a day, *saved* time, `#` tags") == (
+        "Ten minutes a day, saved time, # tags"
+    )
+    assert plain_text("2 * 3 * 4 and snake_case_name") == "2 * 3 * 4 and snake_case_name"
+
+
+def test_rendered_answers_have_no_raw_asterisks() -> None:
+    kb = load_knowledge()
+    assert any("**" in e.answer for e in kb.objections), "no bold in the bundled answers"
+    for entry in kb.entries:
+        text = render_card(answer_card(kb, entry))
+        assert "**" not in text, entry.id
+        assert "*" not in text.replace(" * ", ""), entry.id
+
+
+def test_console_footer_credits_community_advice_truthfully(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = load_knowledge()
+    message = "i'm worried about hipaa"
+    decision = Matcher(kb).match(message)
+    assert decision.answer is not None
+    assert decision.answer.id == "patient-privacy"
+    status, out = run(monkeypatch, capsys, message.encode() + b"\n")
+    assert status == 0
+    assert "-- This community's own advice; the benefits listed are from" in out
+    assert "-- Based on" not in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -122,3 +123,23 @@ def test_notice_embed() -> None:
     embed = notice_embed("x" * 9000)
     assert len(embed.description or "") <= DESCRIPTION_MAX
     assert embed.title is None
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "start"),
+    [
+        ("too-busy", "Based on “15 Reasons Twitter is Worth Physicians' Time”"),
+        ("patient-privacy", "This community's own advice; the benefits listed are from “15"),
+        ("research-updates", "Benefit from “15 Reasons Twitter is Worth Physicians' Time”"),
+    ],
+)
+def test_embed_footer_says_whose_advice_it_is(entry_id: str, start: str) -> None:
+    from bot.cards import answer_card
+    from bot.kb.loader import load_knowledge
+
+    kb = load_knowledge()
+    entry = kb.get(entry_id)
+    assert entry is not None
+    embed = card_embed(answer_card(kb, entry))
+    assert embed.footer.text is not None
+    assert embed.footer.text.startswith(start)

@@ -14,6 +14,7 @@ import discord
 import pytest
 
 from bot.runner import (
+    NO_TOKEN_CONSOLE,
     NO_TOKEN_HINT,
     PayloadRedactor,
     client_id_from_token,
@@ -191,3 +192,28 @@ def test_payload_redactor_keeps_ids_drops_text() -> None:
         before = record.getMessage()
         PayloadRedactor().filter(record)
         assert record.getMessage() == before
+
+
+def test_no_token_in_a_terminal_says_the_console_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a terminal ``run`` opens the console: the intro says so, instead of telling the
+    user to "run again" while the console is already running."""
+    import bot.console
+    from bot.runner import run_command
+
+    seen: dict[str, str | None] = {}
+
+    def fake_console(*, kb_dir: Path | None, intro: str | None = None) -> int:
+        seen["intro"] = intro
+        return 0
+
+    for name in ("DISCORD_TOKEN", "DISCORD_CLIENT_ID", "KNOWLEDGE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(bot.console, "console_command", fake_console)
+    assert run_command() == 0
+    intro = seen["intro"]
+    assert intro == NO_TOKEN_CONSOLE
+    assert "local console" in intro
+    assert "then run again" not in intro
+    assert "DISCORD_TOKEN" in intro

@@ -94,7 +94,7 @@ def _line(entry: Entry, key: str) -> int:
 
 def _limit_problems(kb: KnowledgeBase, entry: Entry) -> list[Problem]:
     card = answer_card(kb, entry, fit=False)
-    key = "answer" if isinstance(entry, Objection) else "summary"
+    key = "answer" if isinstance(entry, Objection) or entry.answer else "summary"
     line = _line(entry, key)
     return [
         Problem(entry.location.file, line, f"{entry.kind} `{entry.id}`: {v}")

@@ -14,7 +14,7 @@ class KBDiff:
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    other: tuple[str, ...] = ()  # "source", "synonyms", "order"
+    other: tuple[str, ...] = ()  # "source", "synonyms", "ordinary talk", "order"
 
     @property
     def empty(self) -> bool:
@@ -42,6 +42,8 @@ def diff_kbs(old: KnowledgeBase, new: KnowledgeBase) -> KBDiff:
         other.append("source")
     if old.synonyms != new.synonyms:
         other.append("synonyms")
+    if old.ordinary != new.ordinary:
+        other.append("ordinary talk")
     if [i for i in old_ids if i in new_set] != [i for i in new_ids if i in old_set]:
         other.append("order")
     return KBDiff(added, changed, removed, tuple(other))

@@ -36,7 +36,16 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from bot.kb.model import Benefit, KBError, KnowledgeBase, Location, Objection, Problem, Source
+from bot.kb.model import (
+    Benefit,
+    EntrySource,
+    KBError,
+    KnowledgeBase,
+    Location,
+    Objection,
+    Problem,
+    Source,
+)
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +259,12 @@ def _parse(name: str, data: bytes) -> _Parsed:
     except _Refused as exc:
         return _Parsed(None, (Problem(name, max(exc.line, 1), exc.message),))
     except yaml.MarkedYAMLError as exc:
-        return _Parsed(None, (Problem(name, _mark_line(exc), _yaml_message(exc)),))
+        line = _mark_line(exc)
+        opened = _open_quote_line(text, exc, line)
+        message = _yaml_message(exc)
+        if opened:
+            line, message = opened, f"{message} (the quote opened on this line is not closed)"
+        return _Parsed(None, (Problem(name, line, message),))
     except yaml.YAMLError as exc:
         return _Parsed(None, (Problem(name, _reader_line(exc, text), _plain_yaml(exc)),))
     finally:
@@ -277,9 +291,32 @@ def _unclosed(exc: yaml.MarkedYAMLError) -> bool:
     return opened and exc.context_mark is not None
 
 
+def _started_key(exc: yaml.MarkedYAMLError) -> bool:
+    """True when a line that looked like a key never got its colon (the line at fault)."""
+    return (exc.context or "").startswith("while scanning a simple key")
+
+
 def _mark_line(exc: yaml.MarkedYAMLError) -> int:
-    mark = exc.context_mark if _unclosed(exc) else (exc.problem_mark or exc.context_mark)
+    at_start = _unclosed(exc) or (_started_key(exc) and exc.context_mark is not None)
+    mark = exc.context_mark if at_start else (exc.problem_mark or exc.context_mark)
     return mark.line + 1 if mark is not None else 1
+
+
+def _open_quote_line(text: str, exc: yaml.MarkedYAMLError, line: int) -> int:
+    """The line before ``line`` when a double quote opened there runs on into the error.
+
+    ``- "two`` (no closing quote) on line 8 swallows line 9 up to its first quote, and the
+    parser only stumbles after it: the mistake is on line 8. 0 when that is not the case.
+    """
+    mark = exc.problem_mark
+    if mark is None or line < 2 or mark.line + 1 != line:
+        return 0
+    lines = text.splitlines()
+    if line > len(lines):
+        return 0
+    previous, here = lines[line - 2], lines[line - 1][: mark.column]
+    unescaped = previous.replace("\\\\", "").replace('\\"', "")
+    return line - 1 if unescaped.count('"') % 2 == 1 and '"' in here else 0
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
@@ -400,6 +437,7 @@ def _found(value: Any) -> str:
 
 def _schema_problems(name: str, root: _Node, data: Any) -> list[Problem]:
     problems: list[Problem] = []
+    reported_missing: set[tuple[Any, ...]] = set()
     for error in _validator().iter_errors(data):
         path = list(error.absolute_path)
         node = _node_at(root, path)
@@ -412,9 +450,18 @@ def _schema_problems(name: str, root: _Node, data: Any) -> list[Problem]:
             want = _TYPE_NAMES.get(expected, expected) if isinstance(expected, str) else expected
             msg = f"{where} must be {want}, found {_found(instance)}"
         elif kind == "required":
+            # jsonschema reports each missing key as its own error: report each key once.
             wanted: Any = error.validator_value
             missing = [k for k in wanted if isinstance(instance, dict) and k not in instance]
-            msg = f"{where} is missing `{missing[0] if missing else wanted}`"
+            place = tuple(path)
+            if place not in reported_missing:
+                reported_missing.add(place)
+                problems += [Problem(name, line, f"{where} is missing `{k}`") for k in missing]
+            continue
+        elif kind == "enum":
+            allowed_values: Any = error.validator_value
+            choices = " or ".join(f"`{v}`" for v in allowed_values)
+            msg = f"{where} must be {choices}, found {instance!r}"
         elif kind == "additionalProperties" and isinstance(instance, dict):
             schema: Any = error.schema
             allowed = list(schema.get("properties", {}))
@@ -461,6 +508,7 @@ class _Collected:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ids: dict[str, tuple[str, int]] = field(default_factory=dict)
     refs: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, owner, ref
+    ordinary: dict[str, tuple[str, Location]] = field(default_factory=dict)  # norm -> text, where
 
 
 def _strings(node: _Node | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -473,6 +521,12 @@ def _strings(node: _Node | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
 def _text(item: dict[str, _Node], key: str) -> str:
     node = item.get(key)
     return node.value if node is not None and isinstance(node.value, str) else ""
+
+
+def _entry_source(item: dict[str, _Node]) -> EntrySource:
+    """The entry's ``source`` (the schema has checked it); the community's when unset."""
+    value = _text(item, "source")
+    return EntrySource(value) if value in set(EntrySource) else EntrySource.COMMUNITY
 
 
 def _duplicates(name: str, owner: str, key: str, item: dict[str, _Node]) -> list[Problem]:
@@ -489,6 +543,23 @@ def _duplicates(name: str, owner: str, key: str, item: dict[str, _Node]) -> list
         else:
             seen[norm] = line
     return problems
+
+
+def _contradictions(
+    name: str, owner: str, item: dict[str, _Node], not_this: tuple[str, ...], lines: tuple[int, ...]
+) -> list[Problem]:
+    """A ``not_this`` message that is also one of the entry's triggers or examples."""
+    own = {_norm(t) for key in ("triggers", "examples") for t in _strings(item.get(key))[0]}
+    return [
+        Problem(
+            name,
+            line,
+            f"{owner}: {text!r} is listed both in not_this and as a trigger or example; "
+            "keep it in one place",
+        )
+        for text, line in zip(not_this, lines, strict=True)
+        if _norm(text) in own
+    ]
 
 
 def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
@@ -521,6 +592,9 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             out.ids[ident] = (name, id_line)
             for key in ("triggers", "keywords", "context", "everyday", "examples", "topics"):
                 problems += _duplicates(name, owner, key, item)
+            problems += _duplicates(name, owner, "not_this", item)
+            not_this, not_this_lines = _strings(item.get("not_this"))
+            problems += _contradictions(name, owner, item, not_this, not_this_lines)
             for key in ("benefits",):
                 problems += _duplicates(name, owner, key, item)
             triggers, trigger_lines = _strings(item.get("triggers"))
@@ -528,6 +602,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             keywords, _ = _strings(item.get("keywords"))
             field_lines = {key: value.line for key, value in item.items()}
             location = Location(name, node.line)
+            entry_source = _entry_source(item)
             if kind == "objection":
                 refs, ref_lines = _strings(item.get("benefits"))
                 for ref, line in zip(refs, ref_lines, strict=True):
@@ -543,10 +618,13 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         everyday=_strings(item.get("everyday"))[0],
                         benefits=refs,
                         examples=examples,
+                        not_this=not_this,
                         location=location,
                         trigger_lines=trigger_lines,
                         example_lines=example_lines,
+                        not_this_lines=not_this_lines,
                         field_lines=field_lines,
+                        source=entry_source,
                     )
                 )
             else:
@@ -560,10 +638,14 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                         triggers=triggers,
                         keywords=keywords,
                         examples=examples,
+                        not_this=not_this,
                         location=location,
                         trigger_lines=trigger_lines,
                         example_lines=example_lines,
+                        not_this_lines=not_this_lines,
                         field_lines=field_lines,
+                        answer=_text(item, "answer").strip(),
+                        source=entry_source,
                     )
                 )
     source = top.get("source")
@@ -578,12 +660,27 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                     author=fields.get("author", "").strip(),
                     url=fields.get("url", "").strip(),
                     footer=fields.get("footer", "").strip(),
+                    community=fields.get("community", "").strip(),
                     location=Location(name, top["source"].line),
                 ),
                 name,
                 root.key_lines.get("source", source.line),
             )
         )
+    lines, line_numbers = _strings(top.get("ordinary"))
+    for text, line in zip(lines, line_numbers, strict=True):
+        norm = _norm(text)
+        if norm in out.ordinary:
+            first = out.ordinary[norm][1]
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"duplicate ordinary line {text!r} (first at {first.file}:{first.line})",
+                )
+            )
+        else:
+            out.ordinary[norm] = (text, Location(name, line))
     synonyms = top.get("synonyms")
     if synonyms is not None and isinstance(synonyms.value, dict):
         for canon, variants in synonyms.value.items():
@@ -670,6 +767,8 @@ def load_knowledge_from_texts(files: Mapping[str, bytes], *, origin: str = "") -
         synonyms=out.synonyms,
         files=tuple(base / n for n in names),
         digest=digest_files(files),
+        ordinary=tuple(text for text, _ in out.ordinary.values()),
+        ordinary_locations=tuple(where for _, where in out.ordinary.values()),
     )
 
 

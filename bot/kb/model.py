@@ -8,6 +8,13 @@ from enum import StrEnum
 from pathlib import Path
 
 
+class EntrySource(StrEnum):
+    """Whose advice an entry is: the bundled article's, or the community's own."""
+
+    ARTICLE = "article"
+    COMMUNITY = "community"
+
+
 class EntryKind(StrEnum):
     """What an answerable entry is."""
 
@@ -62,13 +69,19 @@ class Objection:
     answer only if it also mentions Twitter."""
     benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    not_this: tuple[str, ...] = ()
+    """Messages that must not get this answer (look-alike talk)."""
     location: Location = field(default_factory=Location, compare=False)
     trigger_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
     example_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each example (parallel to ``examples``; empty when unknown)."""
+    not_this_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each ``not_this`` message (parallel to it; empty when unknown)."""
     field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
+    source: EntrySource = EntrySource.COMMUNITY
+    """Whose advice this is (the footer says so); unattributed advice is the community's."""
 
     @property
     def kind(self) -> EntryKind:
@@ -86,13 +99,21 @@ class Benefit:
     triggers: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    not_this: tuple[str, ...] = ()
+    """Messages that must not get this answer (look-alike talk)."""
     location: Location = field(default_factory=Location, compare=False)
     trigger_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
     example_lines: tuple[int, ...] = field(default=(), compare=False)
     """1-based line of each example (parallel to ``examples``; empty when unknown)."""
+    not_this_lines: tuple[int, ...] = field(default=(), compare=False)
+    """1-based line of each ``not_this`` message (parallel to it; empty when unknown)."""
     field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
+    answer: str = ""
+    """What to do and how to start (a few sentences); the card shows it under the title."""
+    source: EntrySource = EntrySource.COMMUNITY
+    """Whose advice this is (the footer says so); unattributed advice is the community's."""
 
     @property
     def kind(self) -> EntryKind:
@@ -100,6 +121,10 @@ class Benefit:
 
 
 Entry = Objection | Benefit
+
+
+COMMUNITY_CREDIT = "This community's own advice"
+"""The default footer of an entry whose ``source`` is ``community``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +137,22 @@ class Source:
     author: str = ""
     url: str = ""
     footer: str = ""
+    community: str = ""
+    """How the community's own advice is credited (default: :data:`COMMUNITY_CREDIT`)."""
     location: Location = field(default_factory=Location, compare=False)
 
-    def footer_text(self) -> str:
-        """The one-line attribution for an embed footer."""
-        if self.footer:
-            return self.footer
+    def credit(self) -> str:
+        """The article's title, author, publisher and date, e.g. for "benefits from …"."""
         by = f"{self.author}, " if self.author else ""
-        return f"Based on “{self.title}” ({by}{self.name}, {self.date})"
+        return f"“{self.title}” ({by}{self.name}, {self.date})"
+
+    def footer_text(self) -> str:
+        """The one-line attribution of the article's advice for an embed footer."""
+        return self.footer or f"Based on {self.credit()}"
+
+    def community_text(self) -> str:
+        """The one-line credit of advice that is the community's own, not the article's."""
+        return self.community or COMMUNITY_CREDIT
 
 
 @dataclass(frozen=True)
@@ -134,6 +167,10 @@ class KnowledgeBase:
     files: tuple[Path, ...] = ()
     digest: str = ""
     """A hash of the files' contents, to tell versions apart."""
+    ordinary: tuple[str, ...] = ()
+    """Ordinary talk of the server that must get no answer (the files' ``ordinary:`` lists)."""
+    ordinary_locations: tuple[Location, ...] = field(default=(), compare=False)
+    """Where each ``ordinary`` line was defined (parallel to it; empty when unknown)."""
 
     def __post_init__(self) -> None:
         index: dict[str, Entry] = {}

@@ -145,3 +145,47 @@ async def test_missing_commands_scope_exits_1_with_one_sentence(
     assert "applications.commands" in last
     assert f"client_id={fake_discord.application_id}" in last
     assert "Traceback" not in exited.stderr
+
+
+async def test_invite_with_a_token_reads_the_id_from_discord(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A token set but whose first part does not encode the id: the id comes from Discord,
+    never a request to set DISCORD_CLIENT_ID or DISCORD_TOKEN."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "invite",
+        cwd=tmp_path,
+        env=bot_env(fake_discord, tmp_path),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert f"client_id={fake_discord.application_id}" in out.decode()
+    assert "DISCORD_CLIENT_ID" not in err.decode()
+    assert fake_discord.token not in out.decode() + err.decode()
+
+
+async def test_invite_with_a_rejected_token_says_so(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    env = bot_env(fake_discord, tmp_path, DISCORD_TOKEN="not-the-token")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "invite",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode().strip() == TOKEN_REJECTED
+    assert out == b""

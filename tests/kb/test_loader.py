@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb.loader import BUNDLED_DIR, load_knowledge, load_knowledge_from_texts
-from bot.kb.model import KBError, Problem
+from bot.kb.model import EntrySource, KBError, Problem
 
 SOURCE = b"""source:
   name: Net
@@ -215,6 +215,9 @@ def test_digest_is_content_hash(tmp_path: Path) -> None:
 
 
 REQUIRED_OBJECTIONS = {
+    "platform-exodus",
+    "mental-health",
+    "employer-policy",
     "too-busy",
     "whats-the-point",
     "too-short",
@@ -258,3 +261,142 @@ def test_every_bundled_file_points_editors_at_the_schema() -> None:
     for path in sorted(BUNDLED_DIR.glob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=./schema.json", path.name
+
+
+def test_missing_title_and_summary_are_each_named_once() -> None:
+    benefits = b"benefits:\n  - id: research-updates\n    topics: [learning]\n"
+    problems = problems_of({"source.yaml": SOURCE, "benefits.yaml": benefits})
+    assert [str(p) for p in problems] == [
+        "benefits.yaml:2: benefit `research-updates` is missing `title`",
+        "benefits.yaml:2: benefit `research-updates` is missing `summary`",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line8",
+    [
+        "    keywords\n",  # a key without its colon
+        '      -"two"\n',  # a list item without its space
+        '      - "two\n',  # a quote never closed (the next line's quote closes it)
+    ],
+)
+def test_yaml_syntax_error_is_reported_on_its_own_line(line8: str) -> None:
+    text = (
+        "objections:\n  - id: too-busy\n    title: t\n    answer: b\n    triggers:\n"
+        '      - "one"\n      - "two"\n' + line8 + '    examples: ["x"]\n'
+    )
+    assert text.splitlines()[7] == line8.rstrip("\n")
+    problems = problems_of({"source.yaml": SOURCE, "objections.yaml": text.encode()})
+    syntax = [p for p in problems if "YAML syntax error" in p.message]
+    assert [(p.file, p.line) for p in syntax] == [("objections.yaml", 8)], [
+        str(p) for p in problems
+    ]
+
+
+def test_entry_source_is_read_and_defaults_to_the_community() -> None:
+    body = GOOD_OBJECTION + "    source: article\n"
+    kb = load_knowledge_from_texts(
+        {"source.yaml": SOURCE, "benefits.yaml": BENEFITS, "objections.yaml": objection(body)}
+    )
+    assert kb.objections[0].source is EntrySource.ARTICLE
+    assert kb.benefits[0].source is EntrySource.COMMUNITY  # unattributed: not the article's
+
+
+def test_unknown_entry_source_is_located() -> None:
+    body = GOOD_OBJECTION + "    source: mayo\n"
+    problems = problems_of(
+        {"source.yaml": SOURCE, "benefits.yaml": BENEFITS, "objections.yaml": objection(body)}
+    )
+    assert [str(p) for p in problems] == [
+        "objections.yaml:7: objection `too-busy` `source` must be `article` or `community`, "
+        "found 'mayo'"
+    ]
+
+
+def test_benefit_answer_and_community_credit_load() -> None:
+    source = SOURCE + b'  community: "Advice from the members of #doctors"\n'
+    benefits = BENEFITS + b"    answer: Find the chat's hashtag and lurk once.\n"
+    kb = load_knowledge_from_texts({"source.yaml": source, "benefits.yaml": benefits})
+    assert kb.benefit("tweet-chats") is not None
+    assert kb.benefits[1].answer == "Find the chat's hashtag and lurk once."
+    assert kb.benefits[0].answer == ""
+    assert kb.source.community_text() == "Advice from the members of #doctors"
+
+
+def test_every_bundled_entry_names_its_source() -> None:
+    """The article covers the benefits, too busy, what's the point / 140 characters and the
+    introvert remark; everything else is the community's own advice."""
+    kb = load_knowledge()
+    article = {e.id for e in kb.entries if e.source is EntrySource.ARTICLE}
+    assert article == {"too-busy", "whats-the-point", "too-short", "introvert"} | {
+        b.id for b in kb.benefits
+    }
+    for entry in kb.entries:
+        assert "source" in entry.field_lines, f"{entry.id} has no explicit source"
+
+
+def test_not_this_and_ordinary_load_with_their_lines() -> None:
+    body = (
+        GOOD_OBJECTION
+        + "    not_this:\n"
+        + '      - "busy day in clinic"\n'
+        + '      - "too busy to chat today"\n'
+    )
+    kb = load_knowledge_from_texts(
+        {
+            "source.yaml": SOURCE,
+            "benefits.yaml": BENEFITS,
+            "objections.yaml": objection(body),
+            "ordinary.yaml": b'ordinary:\n  - "see you all at journal club"\n  - "great case!"\n',
+        }
+    )
+    entry = kb.get("too-busy")
+    assert entry is not None
+    assert entry.not_this == ("busy day in clinic", "too busy to chat today")
+    assert entry.not_this_lines == (8, 9)
+    assert kb.ordinary == ("see you all at journal club", "great case!")
+    assert [(w.file, w.line) for w in kb.ordinary_locations] == [
+        ("ordinary.yaml", 2),
+        ("ordinary.yaml", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "fragment"),
+    [
+        (
+            {"objections.yaml": objection(GOOD_OBJECTION + '    not_this: ["a", "b", "A"]\n')},
+            ("objections.yaml", 7),
+            "duplicate not_this item 'A'",
+        ),
+        (
+            {"objections.yaml": objection(GOOD_OBJECTION + '    not_this: ["i\'m too busy"]\n')},
+            ("objections.yaml", 7),
+            "both in not_this and as a trigger",
+        ),
+        (
+            {"objections.yaml": objection(GOOD_OBJECTION + "    not_this: busy day\n")},
+            ("objections.yaml", 7),
+            "`not_this` must be a list",
+        ),
+        (
+            {
+                "ordinary.yaml": b'ordinary:\n  - "hi all"\n',
+                "more.yaml": b'ordinary: ["Hi  all"]\n',
+            },
+            ("ordinary.yaml", 2),
+            "duplicate ordinary line 'hi all' (first at more.yaml:1)",
+        ),
+        (
+            {"ordinary.yaml": b"ordinary:\n  - 42\n"},
+            ("ordinary.yaml", 2),
+            "must be text",
+        ),
+    ],
+)
+def test_bad_negatives_are_located(
+    files: dict[str, bytes], where: tuple[str, int], fragment: str
+) -> None:
+    base = {"source.yaml": SOURCE, "benefits.yaml": BENEFITS}
+    found = problems_of({**base, **files})
+    assert any((p.file, p.line) == where and fragment in p.message for p in found), found

@@ -5,6 +5,7 @@ A blind set's failing lines are never printed: only its totals may be looked at.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _report(result: EvalResult, spec: EvalSet | None = None) -> str:
 
 def _present(spec: EvalSet) -> EvalSet:
     if not spec.path.exists():
-        pytest.skip(f"{spec.path} not present")
+        pytest.skip(f"{spec.path} not present" + (f": {spec.origin}" if spec.origin else ""))
     return spec
 
 
@@ -109,3 +110,11 @@ def test_every_bundled_example_answers_its_own_entry() -> None:
         or decision.answer.id != entry.id
     ]
     assert not misses, "\n".join(misses)
+
+
+def test_a_missing_dev_set_says_where_it_comes_from(tmp_path: Path) -> None:
+    missing = dataclasses.replace(BY_NAME["dev"], path=tmp_path / "dev.yaml")
+    with pytest.raises(pytest.skip.Exception) as info:
+        _present(missing)
+    assert "../shared/eval/dev.yaml beside the checkout" in str(info.value)
+    assert BY_NAME["dev"].path.parts[-3:] == ("shared", "eval", "dev.yaml")
