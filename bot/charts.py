@@ -27,7 +27,7 @@ MAX_ROWS: Final = 12
 """Entries shown one per row; the rest are summed in one "other" row."""
 MIN_ROWS: Final = 8
 """The grid is drawn this many rows high even with fewer entries (empty space below)."""
-LABEL_MAX: Final = 24
+LABEL_MAX: Final = 28
 """Entry ids longer than this are shortened (with "…") in the chart."""
 ANNOTATE_WEEKS: Final = 14
 """Counts are written on cells and bars when the period has at most this many weeks."""
@@ -37,10 +37,10 @@ GRID_TICKS: Final = 9
 WIDTH_IN: Final = 8.0
 HEIGHT_IN: Final = 5.0
 DPI: Final = 150
-TITLE_PT: Final = 12.5
-PANEL_PT: Final = 11.0
-LABEL_PT: Final = 10.0
-SMALL_PT: Final = 9.0
+TITLE_PT: Final = 13.5
+PANEL_PT: Final = 12.0
+LABEL_PT: Final = 11.0
+SMALL_PT: Final = 10.0
 
 HELPFUL_COLOUR: Final = "#1b9e77"
 NOT_HELPFUL_COLOUR: Final = "#d95f02"
@@ -113,7 +113,7 @@ def _answers_panel(ax: Any, stats: WeeklyStats, rows: list[tuple[str, tuple[int,
     image = ax.imshow(grid, aspect="auto", cmap=CMAP, vmin=0, vmax=peak, interpolation="nearest")
     labels = [f"{_label(entry)} ({sum(counts)})" for entry, counts in rows]
     ax.set_yticks(range(len(rows)), labels, fontsize=LABEL_PT)
-    _week_ticks(ax, weeks, GRID_TICKS, sep=" " if len(weeks) <= GRID_TICKS else "\n")
+    _week_ticks(ax, weeks, GRID_TICKS, sep="\n")
     ax.xaxis.tick_top()  # week labels right above the rows, however few rows there are
     ax.tick_params(length=0)
     ax.set_ylim(max(len(rows), MIN_ROWS) - 0.5, -0.5)  # few entries: rows keep their height
@@ -173,7 +173,7 @@ def stats_chart(stats: WeeklyStats, *, heading: str = "whytwitter-bot statistics
     height = max(HEIGHT_IN, 2.2 + 0.3 * len(rows))
     layout = ConstrainedLayoutEngine(w_pad=0.06, h_pad=0.06)
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=layout)
-    grid = fig.add_gridspec(2, 2, width_ratios=[1.3, 1])
+    grid = fig.add_gridspec(2, 2, width_ratios=[1.35, 1])
     total_answers = sum(sum(c) for c in stats.answers.values())
     helpful, not_helpful = sum(stats.helpful), sum(stats.not_helpful)
     fig.suptitle(
@@ -197,7 +197,7 @@ def stats_chart(stats: WeeklyStats, *, heading: str = "whytwitter-bot statistics
             ("helpful", stats.helpful, HELPFUL_COLOUR),
             ("not helpful", stats.not_helpful, NOT_HELPFUL_COLOUR),
         ],
-        headroom=1.45,
+        headroom=1.7,  # room for the legend above the bars
     )
     if helpful or not_helpful:
         votes.legend(

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.charts import DPI, MAX_ROWS, WIDTH_IN, _label, entry_rows, stats_chart
+from bot.charts import DPI, LABEL_MAX, MAX_ROWS, WIDTH_IN, _label, entry_rows, stats_chart
 from bot.storage import WeeklyStats
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -101,7 +101,8 @@ def test_entry_rows_rank_and_sum_the_rest() -> None:
 
 
 def test_labels_are_short_printable_and_not_mathtext() -> None:
-    assert _label("x" * 100) == "x" * 23 + "…"
+    assert _label("x" * 100) == "x" * (LABEL_MAX - 1) + "…"
+    assert _label("follow-conferences-remotely") == "follow-conferences-remotely"
     assert _label("cost $5 or $10") == r"cost \$5 or \$10"
     assert _label("tab\there\x00") == "tab?here?"
     assert _label("   ") == "?"
