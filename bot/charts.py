@@ -1,15 +1,17 @@
 """The statistics chart: a PNG of answers per entry per week, votes and unanswered questions.
 
-Pure (no discord). matplotlib is imported inside :func:`stats_chart` only, so the bot's
+Pure (no discord). matplotlib is imported only when a chart is drawn, so the bot's
 start-up and memory pay for it when the first chart is drawn, not before. Drawing uses the
-object-oriented API with the Agg canvas (no pyplot, no global state), so charts can be drawn
-in worker threads (``asyncio.to_thread``). Blocking: never call it on the event loop.
+object-oriented API with the Agg canvas (no pyplot, no global state) and one chart at a time,
+so it can be called from worker threads (``asyncio.to_thread``). Blocking: never call it on
+the event loop.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["FILENAME", "MAX_ROWS", "stats_chart"]
 
 log = logging.getLogger(__name__)
+
+_DRAW = threading.Lock()
+"""One chart at a time: matplotlib does not promise thread safety, and a chart takes < 1 s."""
 
 FILENAME: Final = "whytwitter-stats.png"
 """The attachment name of the chart in ``/kb stats``."""
@@ -165,6 +170,11 @@ def stats_chart(stats: WeeklyStats, *, heading: str = "whytwitter-bot statistics
 
     Landscape (1200 px wide, about 1.6:1) so that Discord's preview keeps it legible.
     """
+    with _DRAW:
+        return _draw(stats, heading)
+
+
+def _draw(stats: WeeklyStats, heading: str) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
