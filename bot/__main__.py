@@ -40,7 +40,25 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument(
         "--max-age", type=float, default=None, help="seconds a heartbeat stays fresh (default 60)"
     )
+
+    stats = sub.add_parser("stats", help="write the statistics chart (PNG) from the database")
+    stats.add_argument("--out", type=Path, required=True, help="the PNG file to write")
+    stats.add_argument(
+        "--days", type=_days, default=30, help="how many days back, 1 to 365 (default 30)"
+    )
+    stats.add_argument("--guild", type=int, help="only this server's data (default: all)")
     return parser
+
+
+def _days(text: str) -> int:
+    """A whole number of days from 1 to 365 (argparse type)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if not 1 <= days <= 365:
+        raise argparse.ArgumentTypeError(f"days must be from 1 to 365, not {days}")
+    return days
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli import health_command
 
             return health_command(max_age=args.max_age)
+        if command == "stats":
+            from bot.cli import stats_command
+
+            return stats_command(out=args.out, days=args.days, guild_id=args.guild)
         from bot.runner import invite_command, run_command, sync_command
 
         if command == "invite":

@@ -123,3 +123,66 @@ def health_command(*, max_age: float | None) -> int:
         ("ok: " if healthy else "unhealthy: ") + why + "\n"
     )
     return EXIT_OK if healthy else EXIT_ERROR
+
+
+def stats_command(*, out: Path, days: int, guild_id: int | None) -> int:
+    """Write the statistics chart PNG of the database in ``DATA_DIR`` to ``out``.
+
+    Exit 0 when written; 1 when the database is missing or unusable or ``out`` cannot be
+    written; 2 for invalid settings.
+    """
+    import asyncio
+
+    from bot.charts import stats_chart
+    from bot.settings import Settings, SettingsError
+    from bot.storage import Storage, StorageError, WeeklyStats
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    database = settings.database_path
+    if not database.is_file():
+        _error(
+            f"no database at {database}: set DATA_DIR to the bot's data directory "
+            "(the bot creates the database when it first runs)"
+        )
+        return EXIT_ERROR
+    if out.is_dir():
+        _error(f"cannot write {out}: it is a directory; give a file name such as stats.png")
+        return EXIT_ERROR
+    if not out.parent.is_dir():
+        _error(f"cannot write {out}: the directory {out.parent} does not exist")
+        return EXIT_ERROR
+
+    async def read() -> WeeklyStats:
+        storage = await Storage.open(database)
+        try:
+            return await storage.weekly_stats(days=days, guild_id=guild_id)
+        finally:
+            await storage.close()
+
+    try:
+        weekly = asyncio.run(read())
+    except StorageError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    heading = "whytwitter-bot statistics" + (f", server {guild_id}" if guild_id else "")
+    png = stats_chart(weekly, heading=heading)
+    try:
+        out.write_bytes(png)
+    except OSError as exc:
+        _error(f"cannot write {out}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    answers = sum(sum(counts) for counts in weekly.answers.values())
+    sys.stdout.write(
+        f"wrote {out}: {_count(answers, 'answer')}, {sum(weekly.helpful)} helpful / "
+        f"{sum(weekly.not_helpful)} not helpful votes, "
+        f"{_count(sum(weekly.unanswered), 'unanswered question')} in the last {days} days\n"
+    )
+    return EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"

@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "StorageError",
     "UnansweredGroup",
     "VersionRow",
+    "WeeklyStats",
 ]
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ MAX_SHORT = 200
 """Stored identifiers and labels (entry ids, ``via``, authors, meta keys) are cut to this."""
 BUSY_TIMEOUT_MS = 5000
 DAY_SECONDS = 86_400.0
+WEEK_SECONDS = 7 * 24 * 3600
 
 _USER_MENTION = re.compile(r"<@!?\d+>")
 
@@ -203,6 +205,24 @@ class ForgetResult:
     def total(self) -> int:
         """Votes and questions together."""
         return self.votes + self.unanswered
+
+
+@dataclass(frozen=True)
+class WeeklyStats:
+    """Activity from ``since`` to ``until`` per UTC week (weeks start on Monday).
+
+    ``weeks`` are the Mondays of the weeks the period touches (the first and last may be
+    partial); every tuple holds one count per week, in that order. ``answers`` maps entry id
+    to its answers per week; votes are counted in the week they were last changed.
+    """
+
+    since: datetime
+    until: datetime
+    weeks: tuple[date, ...]
+    answers: dict[str, tuple[int, ...]]
+    helpful: tuple[int, ...]
+    not_helpful: tuple[int, ...]
+    unanswered: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -638,6 +658,69 @@ class Storage:
             not_helpful=not_helpful,
             unanswered=int(unanswered_row[0]) if unanswered_row else 0,
             days=days,
+        )
+
+    async def weekly_stats(
+        self,
+        *,
+        days: int = 30,
+        guild_id: int | None = None,
+        include_dms: bool = False,
+        until: datetime | None = None,
+    ) -> WeeklyStats:
+        """Answers per entry, helpful / not helpful votes and unanswered questions per week
+        over the ``days`` days before ``until`` (default now); guilds and DMs filter as in
+        ``stats``."""
+        if days < 0 or math.isnan(days):
+            raise ValueError(f"days must be zero or more, not {days}")
+        end = _from_stamp(_stamp(until))
+        start = end - timedelta(days=days)
+        first = start.date() - timedelta(days=start.weekday())
+        weeks = tuple(first + timedelta(weeks=i) for i in range((end.date() - first).days // 7 + 1))
+        origin = datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp()
+        queries = []
+        for table, stamp, key in (
+            ("answers", "created_at", ", entry_id"),
+            ("votes", "updated_at", ", helpful"),
+            ("unanswered", "created_at", ""),
+        ):
+            query = (
+                f"SELECT CAST(({stamp} - ?) / {WEEK_SECONDS} AS INTEGER) AS week{key}, COUNT(*)"
+                f" FROM {table} WHERE {stamp} >= ? AND {stamp} <= ?"
+            )
+            if guild_id is not None and table == "votes":
+                where = _guild_clause(include_dms)
+                query += f" AND message_id IN (SELECT message_id FROM answers WHERE 1{where})"
+            elif guild_id is not None:
+                query += _guild_clause(include_dms)
+            queries.append(f"{query} GROUP BY week{key}")
+        params: tuple[Any, ...] = (origin, start.timestamp(), end.timestamp())
+        if guild_id is not None:
+            params += (guild_id,)
+        async with self._use("read weekly statistics") as conn:
+            answer_rows, vote_rows, unanswered_rows = [
+                await _fetchall(conn, query, params) for query in queries
+            ]
+        size = len(weeks)
+        answers: dict[str, list[int]] = {}
+        helpful, not_helpful, unanswered = [0] * size, [0] * size, [0] * size
+        for week, entry_id, count in answer_rows:
+            if 0 <= week < size:
+                answers.setdefault(str(entry_id), [0] * size)[week] += int(count)
+        for week, is_helpful, count in vote_rows:
+            if 0 <= week < size:
+                (helpful if is_helpful else not_helpful)[week] += int(count)
+        for week, count in unanswered_rows:
+            if 0 <= week < size:
+                unanswered[week] += int(count)
+        return WeeklyStats(
+            since=start,
+            until=end,
+            weeks=weeks,
+            answers={entry: tuple(counts) for entry, counts in answers.items()},
+            helpful=tuple(helpful),
+            not_helpful=tuple(not_helpful),
+            unanswered=tuple(unanswered),
         )
 
     async def purge(self, *, retention_days: int = 90) -> int:

@@ -30,6 +30,8 @@ from discord import app_commands, ui
 from discord.ext import commands, tasks
 
 from bot.cards import answer_card
+from bot.charts import FILENAME as CHART_FILENAME
+from bot.charts import stats_chart
 from bot.cogs.privacy import ask_to_forget
 from bot.embeds import BRAND_COLOUR, escape_user_text, truncate
 from bot.home import home_refusal
@@ -796,7 +798,21 @@ class Moderation(commands.Cog):
         )
         embed.add_field(name="Unanswered", value=str(stats.unanswered))
         embed.set_footer(text="Bars: answers per entry; +helpful/−not helpful votes.")
-        await interaction.followup.send(embed=embed, ephemeral=True)
+        chart = await self.stats_chart_file(days=days, guild_id=interaction.guild_id)
+        await interaction.followup.send(embed=embed, ephemeral=True, files=chart)
+
+    async def stats_chart_file(self, *, days: int, guild_id: int | None) -> list[discord.File]:
+        """The weekly chart as a PNG attachment (drawn in a thread); none if drawing fails."""
+        try:
+            weekly = await self.bot.storage.weekly_stats(
+                days=days, guild_id=guild_id, include_dms=True
+            )
+            png = await asyncio.to_thread(stats_chart, weekly)
+        except Exception:
+            log.exception("drawing the statistics chart failed; sending the table only")
+            return []
+        alt = f"Chart of the last {days} days: answers per entry, votes and unanswered per week"
+        return [discord.File(io.BytesIO(png), filename=CHART_FILENAME, description=alt)]
 
     # ------------------------------------------------------------------ /whytwitter
 
