@@ -1,7 +1,8 @@
 """Memory of refused uploads: peak RSS of a process that previews 60 refused 620 KB uploads.
 
-Each upload is a valid-looking ``objections.yaml`` of about 620 KB (hundreds of objections
-whose ``benefits:`` name a benefit that does not exist), so it is parsed and schema-checked in
+Each upload is a valid-looking ``objections.yaml`` of about 620 KB (about a thousand
+objections with 60 short triggers each, whose ``benefits:`` name a benefit that does not exist:
+~70,000 YAML values, under the loader's 100,000 limit), so it is parsed and schema-checked in
 full and then refused, as ``/kb upload`` does. Run in a subprocess so the figure is its own.
 """
 
@@ -27,13 +28,13 @@ uploads, target = int(sys.argv[1]), int(sys.argv[2])
 
 
 def upload(salt: int) -> bytes:
+    words = ", ".join(f"w{t}x{{i}}" for t in range(60))
     entry = (
         "  - id: u{salt}-n{i}\n"
         "    title: \"Objection {i} of upload {salt}\"\n"
-        "    answer: \"An answer that is long enough to look like a real rebuttal, {i}.\"\n"
+        "    answer: \"An answer, {i}.\"\n"
         "    benefits: [no-such-benefit-{salt}]\n"
-        "    triggers:\n" + "".join(f"      - \"trigger phrase number {t} for {{i}}\"\n"
-                                   for t in range(12))
+        "    triggers: [" + words + "]\n"
     )
     parts, size, i = ["objections:\n"], 0, 0
     while size < target:
