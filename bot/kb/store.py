@@ -37,6 +37,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.kb.loader import (
     MAX_FILE_BYTES,
@@ -371,11 +372,15 @@ def recover(directory: Path, history_dir: Path) -> None:
     journal = history_dir / JOURNAL_FILE
     try:
         entry = json.loads(journal.read_bytes())
+        if not _valid_entry(entry):
+            raise ValueError("not a journal entry")
     except FileNotFoundError:
         entry = None
     except (OSError, ValueError) as exc:
-        # The journal is written to a temp file and renamed: a torn one cannot be committed.
-        log.error("unreadable knowledge-base journal %s (%s); ignoring it", journal, exc)
+        # Written to a temp file and renamed, a journal is whole: this one was damaged later.
+        aside = journal.with_name(f"{JOURNAL_FILE}.{secrets.token_hex(4)}.bad")
+        log.error("unreadable knowledge-base journal %s (%s); moved to %s", journal, exc, aside)
+        os.replace(journal, aside)
         entry = None
     if entry is not None:
         log.warning(
@@ -390,26 +395,41 @@ def recover(directory: Path, history_dir: Path) -> None:
                 path.unlink(missing_ok=True)
 
 
-def _finish(directory: Path, history_dir: Path, entry: Mapping[str, object]) -> None:
+def _valid_entry(entry: object) -> bool:
+    """True for a journal entry as ``_change`` writes it (names checked like any write)."""
+    if not isinstance(entry, dict):
+        return False
+    version, replace, remove = entry.get("version"), entry.get("replace"), entry.get("remove")
+    if not isinstance(version, str) or not _VERSION_RE.match(version):
+        return False
+    if not isinstance(replace, dict) or not isinstance(remove, list):
+        return False
+    names = [*replace, *remove]
+    temps = list(replace.values())
+    try:
+        for name in names:
+            safe_filename(name)
+    except (ValueError, TypeError):
+        return False
+    return all(isinstance(t, str) and _TEMP_RE.match(t) for t in temps)
+
+
+def _finish(directory: Path, history_dir: Path, entry: Mapping[str, Any]) -> None:
     """Apply a committed journal entry (idempotent), then delete the journal."""
     version_id = str(entry["version"])
-    replace = entry["replace"]
-    remove = entry["remove"]
-    if not _VERSION_RE.match(version_id) or not isinstance(replace, dict):
-        raise ValueError("malformed knowledge-base journal")
+    replace: dict[str, str] = entry["replace"]
+    remove: list[str] = entry["remove"]
     staging = history_dir / f".staging-{version_id}"
     if staging.is_dir() and not (history_dir / version_id).exists():
         os.replace(staging, history_dir / version_id)
         _fsync_dir(history_dir)
     for name, temp_name in replace.items():
-        safe_filename(str(name))
-        temp = directory / str(temp_name)
-        if _TEMP_RE.match(temp.name) and temp.exists():
-            os.replace(temp, directory / str(name))
-    for name in remove if isinstance(remove, list) else ():
-        safe_filename(str(name))
+        temp = directory / temp_name
+        if temp.exists():
+            os.replace(temp, directory / name)
+    for name in remove:
         with contextlib.suppress(FileNotFoundError):
-            (directory / str(name)).unlink()
+            (directory / name).unlink()
     _fsync_dir(directory)
     (history_dir / JOURNAL_FILE).unlink(missing_ok=True)
     _fsync_dir(history_dir)

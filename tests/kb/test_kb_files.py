@@ -311,3 +311,34 @@ async def test_an_accepted_hand_edit_is_saved_and_a_bot_write_is_not_saved_twice
     assert written.ok
     assert written.version is None  # the write saved its own version
     assert [v.author for v in store.list_versions(history)] == ["m", store.HAND_EDIT_AUTHOR]
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [b"{not json", b"[]", b'{"version": "v1", "replace": {}, "remove": []}'],
+)
+def test_a_damaged_journal_is_set_aside_and_the_files_load(
+    kb_dir: Path, tmp_path: Path, journal: bytes
+) -> None:
+    history = tmp_path / "h"
+    history.mkdir()
+    (history / store.JOURNAL_FILE).write_bytes(journal)
+    live = LiveKnowledge(kb_dir, Thresholds(), history_dir=history)
+    assert live.kb.digest == load_knowledge(BUNDLED_DIR).digest
+    assert not (history / store.JOURNAL_FILE).exists()
+    assert len(list(history.glob(f"{store.JOURNAL_FILE}.*.bad"))) == 1
+
+
+def test_a_journal_naming_unsafe_files_is_not_followed(kb_dir: Path, tmp_path: Path) -> None:
+    history = tmp_path / "h"
+    history.mkdir()
+    victim = tmp_path / "victim.yaml"
+    victim.write_bytes(b"keep me\n")
+    entry = {
+        "version": "v20260101-000000-000000-abcd",
+        "replace": {},
+        "remove": ["../victim.yaml"],
+    }
+    (history / store.JOURNAL_FILE).write_text(json.dumps(entry))
+    LiveKnowledge(kb_dir, Thresholds(), history_dir=history)
+    assert victim.read_bytes() == b"keep me\n"
