@@ -765,7 +765,7 @@ class Moderation(commands.Cog):
         rows = {r.id: r for r in await self.bot.storage.kb_versions(limit=100)}
         if not versions:
             await interaction.followup.send(
-                "No changes have been made through the bot yet.", ephemeral=True
+                "No changes have been saved yet.", ephemeral=True
             )
             return
         lines = []
