@@ -122,6 +122,7 @@ def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
     try:
         return knowledge_from_settings(settings)
     except KBError as exc:
+        _error(f"the knowledge base in {settings.knowledge_dir} (KNOWLEDGE_DIR) does not load:")
         for line in [str(p) for p in exc.problems] or [str(exc)]:
             _error(line)
         return None

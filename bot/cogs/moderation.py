@@ -764,9 +764,7 @@ class Moderation(commands.Cog):
         versions = await asyncio.to_thread(store.list_versions, self.history)
         rows = {r.id: r for r in await self.bot.storage.kb_versions(limit=100)}
         if not versions:
-            await interaction.followup.send(
-                "No changes have been saved yet.", ephemeral=True
-            )
+            await interaction.followup.send("No changes have been saved yet.", ephemeral=True)
             return
         lines = []
         for v in versions[:15]:
