@@ -126,12 +126,25 @@ def _load_settings() -> Settings | None:
         return None
 
 
-def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
-    from bot.kb.live import LiveKnowledge
+def knowledge_from_settings(settings: Settings) -> LiveKnowledge:
+    """The live knowledge base of ``KNOWLEDGE_DIR``, versioned in ``DATA_DIR/kb-history``.
 
+    Loading finishes a knowledge-base change that a killed process left (store journal)
+    first; hand edits accepted later are saved in the history. Raises KBError.
+    """
+    from bot.kb.live import LiveKnowledge
+    from bot.kb.store import history_dir_of
+
+    return LiveKnowledge(
+        settings.knowledge_dir, settings.thresholds, history_dir=history_dir_of(settings.data_dir)
+    )
+
+
+def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
     try:
-        return LiveKnowledge(settings.knowledge_dir, settings.thresholds)
+        return knowledge_from_settings(settings)
     except KBError as exc:
+        _error(f"the knowledge base in {settings.knowledge_dir} (KNOWLEDGE_DIR) does not load:")
         for line in [str(p) for p in exc.problems] or [str(exc)]:
             _error(line)
         return None

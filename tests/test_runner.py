@@ -60,6 +60,18 @@ def test_invalid_setting_exits_2_naming_it(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_broken_knowledge_base_exits_2_naming_the_directory(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-kb"
+    empty.mkdir()
+    result = run_bot(
+        tmp_path, "run", DISCORD_TOKEN="x.y.z", KNOWLEDGE_DIR=str(empty), DATA_DIR="data"
+    )
+    assert result.returncode == 2
+    assert f"{empty} (KNOWLEDGE_DIR) does not load" in result.stderr  # the operator's view
+    assert "empty-kb/: no knowledge-base files (*.yaml) found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_invite_command_prints_url(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "invite", DISCORD_CLIENT_ID="123456789012345678")
     assert result.returncode == 0, result.stderr

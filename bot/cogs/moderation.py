@@ -16,10 +16,12 @@ the daily retention purge of old questions, answers and votes.
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
 import io
 import logging
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +67,8 @@ MODERATORS_ONLY: Final = (
 HISTORY_DIRNAME: Final = "kb-history"
 PREVIEW_TIMEOUT: Final = 600.0
 """Seconds the Apply / Cancel buttons of a preview stay usable."""
+CONFIRM_TIMEOUT: Final = 60.0
+"""Seconds the Delete / Keep buttons of ``/kb unanswered-clear`` stay usable."""
 MAX_PLAIN_FILES: Final = 10
 """``/kb download`` sends a zip when there are more files than this."""
 MAX_CHOICES: Final = 25
@@ -314,6 +318,86 @@ class ProposalView(ui.View):
             log.debug("could not mark an expired preview", exc_info=True)
 
 
+class ConfirmView(ui.View):
+    """Delete / Keep before a deletion: only the moderator who asked may press; it expires."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        action: Callable[[discord.Interaction[Any]], Awaitable[str]],
+        *,
+        what: str,
+        timeout: float,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.action = action
+        self.what = what
+        self.message: discord.InteractionMessage | None = None
+        self.done = False
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                "Only the moderator who ran the command can confirm it.", ephemeral=True
+            )
+            return False
+        return True
+
+    def _finish(self) -> None:
+        self.done = True
+        self.stop()
+        for item in self.children:
+            if isinstance(item, ui.Button):
+                item.disabled = True
+
+    @ui.button(label="Delete", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
+        if self.done:
+            await interaction.response.send_message("This is finished.", ephemeral=True)
+            return
+        self._finish()
+        text = await self.action(interaction)
+        await interaction.response.edit_message(content=text, view=self)
+
+    @ui.button(label="Keep", style=discord.ButtonStyle.secondary)
+    async def keep(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
+        self._finish()
+        await interaction.response.edit_message(
+            content=f"{self.what}: cancelled, nothing was deleted.", view=self
+        )
+
+    async def on_timeout(self) -> None:
+        if self.done or self.message is None:
+            return
+        self._finish()
+        try:
+            await self.message.edit(
+                content=f"{self.what}: expired, nothing was deleted. Run the command again.",
+                view=self,
+            )
+        except discord.HTTPException:
+            log.debug("could not mark an expired confirmation", exc_info=True)
+
+
+def write_failure(exc: Exception) -> str:
+    """Why a write failed, for a moderator: the OS reason, never a path."""
+    if isinstance(exc, OSError):
+        reason = {
+            errno.EROFS: "the knowledge directory is read-only",
+            errno.EACCES: "the bot may not write to the knowledge directory",
+            errno.EPERM: "the bot may not write to the knowledge directory",
+            errno.ENOSPC: "the disk is full",
+            errno.EDQUOT: "the disk quota is used up",
+        }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    else:
+        reason = str(exc)
+    return (
+        f"Writing the files failed ({reason}), so nothing was changed and no version was saved. "
+        "Ask the operator to check the bot's log."
+    )
+
+
 # --------------------------------------------------------------------------- the cog
 
 
@@ -342,6 +426,7 @@ class Moderation(commands.Cog):
         self._last_failure: tuple[Problem, ...] | None = None
         self._apply_lock = asyncio.Lock()
         self.preview_timeout = PREVIEW_TIMEOUT
+        self.confirm_timeout = CONFIRM_TIMEOUT
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -425,6 +510,8 @@ class Moderation(commands.Cog):
         """Announce a reload in the mod-log: changes in one line, or the problems."""
         if result.ok:
             self._last_failure = None
+            if result.version is not None:  # a hand edit, saved in the history
+                await self._record_version(result.version, diff_summary(result.diff))
             by = self._attributions.pop(self.bot.knowledge.kb.digest, None)
             if result.diff is not None and result.diff.empty:
                 return  # e.g. the watcher seeing a write already reloaded
@@ -434,6 +521,14 @@ class Moderation(commands.Cog):
             return  # the same broken files seen again (watcher + forced reload)
         self._last_failure = result.problems
         await self.post_modlog(reload_line(False, None, result.problems))
+
+    async def _record_version(self, version: store.Version, summary: str) -> None:
+        try:
+            await self.bot.storage.record_kb_version(
+                VersionRow(version.id, version.created_at, version.author, version.reason, summary)
+            )
+        except Exception:
+            log.exception("recording knowledge-base version %s failed", version.id)
 
     # ------------------------------------------------------------------ the gate
 
@@ -473,7 +568,9 @@ class Moderation(commands.Cog):
         if not await self.gate(interaction):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await asyncio.to_thread(check_knowledge, self.directory)
+        report = await asyncio.to_thread(
+            functools.partial(check_knowledge, self.directory, label=f"{self.directory.name}/")
+        )
         full = report.format()
         head = ("✅ " if report.ok else "❌ ") + report.summary()
         if len(full) <= REPORT_INLINE_MAX:
@@ -589,8 +686,10 @@ class Moderation(commands.Cog):
                 live=self.bot.knowledge.kb,
             )
         except (store.UnknownVersionError, OSError, ValueError) as exc:
+            log.warning("rollback to %r refused: %s", version, exc)
+            why = "its files cannot be read" if isinstance(exc, OSError) else str(exc)
             await interaction.followup.send(
-                f"There is no saved version `{escape_user_text(version, 80)}` ({exc}). "
+                f"There is no saved version `{escape_user_text(version, 80)}` ({why}). "
                 "Pick one from the list or see `/kb history`.",
                 ephemeral=True,
             )
@@ -675,7 +774,7 @@ class Moderation(commands.Cog):
                 return STALE
             except (OSError, ValueError) as exc:
                 log.exception("writing the knowledge base failed")
-                return f"Writing the files failed, nothing was changed: {exc}"
+                return write_failure(exc)
             self._attributions[proposal.new_digest] = f"{user.name} ({proposal.reason})"
             try:
                 await self.bot.storage.record_kb_version(
@@ -704,9 +803,7 @@ class Moderation(commands.Cog):
         versions = await asyncio.to_thread(store.list_versions, self.history)
         rows = {r.id: r for r in await self.bot.storage.kb_versions(limit=100)}
         if not versions:
-            await interaction.followup.send(
-                "No changes have been made through the bot yet.", ephemeral=True
-            )
+            await interaction.followup.send("No changes have been saved yet.", ephemeral=True)
             return
         lines = []
         for v in versions[:15]:
@@ -764,13 +861,33 @@ class Moderation(commands.Cog):
     async def kb_unanswered_clear(self, interaction: discord.Interaction[WhyTwitterBot]) -> None:
         if not await self.gate(interaction):
             return
+        view = ConfirmView(
+            interaction.user.id,
+            self._clear_unanswered,
+            what="Clearing the unanswered questions",
+            timeout=self.confirm_timeout,
+        )
+        await interaction.response.send_message(
+            "Delete every unanswered question recorded for this server and in DMs? This cannot be undone.",
+            view=view,
+            ephemeral=True,
+        )
+        view.message = await interaction.original_response()
+
+    async def _clear_unanswered(self, interaction: discord.Interaction[Any]) -> str:
+        """The confirmed ``/kb unanswered-clear`` (the moderator is checked again)."""
+        refusal = home_refusal(interaction.guild_id, self.bot.settings.home_guild_ids)
+        if refusal is not None:
+            return refusal
+        if not is_moderator(
+            interaction.user, interaction.permissions, self.bot.settings.moderator_role_ids
+        ):
+            return MODERATORS_ONLY
         count = await self.bot.storage.clear_unanswered(
             guild_id=interaction.guild_id, include_dms=True
         )
         log.info("%s cleared %d unanswered questions", interaction.user.id, count)
-        await interaction.response.send_message(
-            f"Cleared {count} unanswered question{'s' * (count != 1)}.", ephemeral=True
-        )
+        return f"Cleared {count} unanswered question{'s' * (count != 1)}."
 
     @kb.command(name="stats", description="Answers given per entry, votes and unanswered count")
     @app_commands.describe(days="How many days back (default 30)")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.cards import answer_card
-from bot.kb.loader import BUNDLED_DIR, load_knowledge
+from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts, scan_knowledge_files
 from bot.kb.model import Entry, KBError, KnowledgeBase, Objection, Problem
 from bot.matching.types import Candidate, Decision, Outcome
 
@@ -61,15 +61,29 @@ class CheckReport:
 
 
 def check_knowledge(
-    directory: Path | None = None, *, matcher: MatcherLike | None = None
+    directory: Path | None = None, *, matcher: MatcherLike | None = None, label: str | None = None
 ) -> CheckReport:
-    """Load ``directory`` (default: bundled) and check it; never raises for a bad KB."""
+    """Load ``directory`` (default: bundled) and check it; never raises for a bad KB.
+
+    Entries the loader skips (symbolic links, folders named ``*.yaml``) are warnings;
+    ``label`` names the directory in problems about the directory itself.
+    """
+    directory = directory if directory is not None else BUNDLED_DIR
     try:
-        kb = load_knowledge(directory if directory is not None else BUNDLED_DIR)
+        files, read = scan_knowledge_files(directory, label=label)
     except KBError as exc:
         return CheckReport(tuple(exc.problems))
+    if any(p.severity == "error" for p in read):
+        return CheckReport(tuple(read))
+    try:
+        kb = load_knowledge_from_texts(files, origin=str(directory), label=label)
+    except KBError as exc:
+        return CheckReport((*exc.problems, *read))
     return CheckReport(
-        tuple(check_kb(kb, matcher=matcher)), len(kb.files), len(kb.objections), len(kb.benefits)
+        (*read, *check_kb(kb, matcher=matcher)),
+        len(kb.files),
+        len(kb.objections),
+        len(kb.benefits),
     )
 
 

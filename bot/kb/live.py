@@ -6,6 +6,11 @@ loads, validates and builds the matcher in a worker thread and swaps the snapsho
 everything succeeded; otherwise the last good knowledge base stays live and the problems
 are returned (and passed to listeners). ``watch()`` reloads after each debounced burst of
 changes to ``*.yaml`` / ``*.yml`` files and keeps going through file-system trouble.
+
+With a ``history_dir`` the files are read under the store's lock after finishing any change a
+killed writer left (``store.read_live``), and an accepted reload whose files were not written
+through the bot (a hand edit) saves the previous files as a version, so it can be rolled back.
+Problems never name the server's absolute paths (they may be shown to moderators).
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import aclosing, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watchfiles import Change, awatch
 
-from bot.kb.loader import load_knowledge
+from bot.kb import store
+from bot.kb.loader import load_knowledge_from_texts, scan_knowledge_files
 from bot.kb.model import KBError, KnowledgeBase, Problem
 from bot.matching.engine import Matcher
 from bot.matching.types import Thresholds
@@ -48,6 +54,8 @@ class ReloadResult:
     ok: bool
     problems: tuple[Problem, ...]
     diff: KBDiff | None
+    version: store.Version | None = None
+    """The version saved for a hand edit this reload accepted (None otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -56,15 +64,34 @@ class KBSnapshot:
 
     kb: KnowledgeBase
     matcher: Matcher
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    """The file contents the knowledge base was built from, by name."""
 
 
 Listener = Callable[[ReloadResult], Awaitable[None]]
 
 
-def _build(directory: Path, thresholds: Thresholds) -> KBSnapshot:
+def _label(directory: Path) -> str:
+    """How problems name the knowledge directory: its last component, never its full path."""
+    return f"{directory.name or 'knowledge'}/"
+
+
+def _build(directory: Path, thresholds: Thresholds, history_dir: Path | None) -> KBSnapshot:
     """Load and validate ``directory`` and build its matcher (blocking; raises KBError)."""
-    kb = load_knowledge(directory)
-    return KBSnapshot(kb, Matcher(kb, thresholds))
+    label = _label(directory)
+    if history_dir is not None:
+        files, problems = store.read_live(directory, history_dir, label=label)
+    else:
+        files, problems = scan_knowledge_files(directory, label=label)
+    if any(p.severity == "error" for p in problems):
+        raise KBError(problems)
+    try:
+        kb = load_knowledge_from_texts(files, origin=str(directory), label=label)
+    except KBError as exc:
+        raise KBError([*exc.problems, *problems]) from None
+    for problem in problems:
+        log.warning("knowledge directory %s: %s", directory, problem)
+    return KBSnapshot(kb, Matcher(kb, thresholds), files)
 
 
 def _diff(old: KnowledgeBase, new: KnowledgeBase) -> KBDiff | None:
@@ -100,11 +127,18 @@ async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
 class LiveKnowledge:
     """The current knowledge base and matcher, hot-reloadable from ``directory``."""
 
-    def __init__(self, directory: Path, thresholds: Thresholds) -> None:
-        """Load ``directory`` synchronously; raises KBError if it is not valid."""
+    def __init__(
+        self, directory: Path, thresholds: Thresholds, *, history_dir: Path | None = None
+    ) -> None:
+        """Load ``directory`` synchronously; raises KBError if it is not valid.
+
+        ``history_dir`` is the store's version history (``DATA_DIR/kb-history``): see the
+        module docstring. Without it no hand edit is saved.
+        """
         self.directory = Path(directory)
         self.thresholds = thresholds
-        self._snapshot = _build(self.directory, thresholds)
+        self.history_dir = history_dir
+        self._snapshot = _build(self.directory, thresholds, history_dir)
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
 
@@ -140,24 +174,28 @@ class LiveKnowledge:
         """
         async with self._lock:
             old = self._snapshot
+            label = _label(self.directory)
             try:
-                new = await asyncio.to_thread(_build, self.directory, self.thresholds)
-            except KBError as exc:
-                problems = tuple(exc.problems) or (
-                    Problem(str(self.directory), 0, "invalid knowledge base"),
+                new = await asyncio.to_thread(
+                    _build, self.directory, self.thresholds, self.history_dir
                 )
+            except KBError as exc:
+                problems = tuple(exc.problems) or (Problem(label, 0, "invalid knowledge base"),)
                 result = ReloadResult(False, problems, None)
             except OSError as exc:
-                message = f"cannot read the knowledge base: {exc.strerror or exc}"
-                result = ReloadResult(False, (Problem(str(self.directory), 0, message),), None)
+                log.warning("cannot read %s: %s", self.directory, exc)
+                reason = exc.strerror or type(exc).__name__
+                message = f"cannot read the knowledge base: {reason}"
+                result = ReloadResult(False, (Problem(label, 0, message),), None)
             except Exception as exc:
                 log.exception("unexpected error while loading %s", self.directory)
-                message = f"unexpected error while loading: {exc!r}"
-                result = ReloadResult(False, (Problem(str(self.directory), 0, message),), None)
+                message = f"unexpected error while loading ({type(exc).__name__}); see the log"
+                result = ReloadResult(False, (Problem(label, 0, message),), None)
             else:
                 diff = await asyncio.to_thread(_diff, old.kb, new.kb)
                 self._snapshot = new
-                result = ReloadResult(True, (), diff)
+                version = await self._record_hand_edit(old, new)
+                result = ReloadResult(True, (), diff, version)
         if result.ok:
             summary = result.diff.summary() if result.diff is not None else "reloaded"
             log.info("knowledge base %s reloaded: %s", self.directory, summary)
@@ -169,6 +207,18 @@ class LiveKnowledge:
             )
         await self._notify(result)
         return result
+
+    async def _record_hand_edit(self, old: KBSnapshot, new: KBSnapshot) -> store.Version | None:
+        """Save the previous files as a version when the files changed outside the bot."""
+        if self.history_dir is None or old.kb.digest == new.kb.digest:
+            return None
+        try:
+            return await asyncio.to_thread(
+                store.record_hand_edit, self.history_dir, old.files, new.kb.digest
+            )
+        except Exception:
+            log.exception("could not save the previous knowledge base in the history")
+            return None
 
     async def _notify(self, result: ReloadResult) -> None:
         for listener in list(self._listeners):

@@ -14,6 +14,10 @@ import functools
 import hashlib
 import json
 import logging
+import os
+import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +62,8 @@ MAX_DEPTH = 16
 """Deepest accepted nesting of mappings and sequences (the format needs 4)."""
 MAX_NODES = 100_000
 """Most YAML nodes accepted in one file."""
+PARSE_CACHE_BYTES = 4_000_000
+"""Most file bytes whose parses are kept (a parse takes about 8x its file's size in memory)."""
 KB_SUFFIXES = (".yaml", ".yml")
 
 _TAG = "tag:yaml.org,2002:"
@@ -238,9 +244,63 @@ class _Parsed:
     problems: tuple[Problem, ...]
 
 
-@functools.lru_cache(maxsize=128)
+class _ParseCache:
+    """Parses of files that were part of a knowledge base that loaded, bounded by file bytes.
+
+    Only files of a successful load are added, so a refused upload is never kept; the least
+    recently used parses are dropped once their files add up to more than ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, str], tuple[int, _Parsed]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(name: str, data: bytes) -> tuple[str, str]:
+        return name, hashlib.sha256(data).hexdigest()
+
+    def get(self, key: tuple[str, str]) -> _Parsed | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def add(self, key: tuple[str, str], size: int, parsed: _Parsed) -> None:
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[0]
+            self._items[key] = (size, parsed)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (dropped, _) = self._items.popitem(last=False)
+                self._bytes -= dropped
+
+    @property
+    def size(self) -> int:
+        """Bytes of the files whose parses are kept."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+_cache = _ParseCache(PARSE_CACHE_BYTES)
+
+
 def _parse(name: str, data: bytes) -> _Parsed:
-    """Decode, compose and schema-check one file (cached: unchanged files are parsed once)."""
+    """Decode, compose and schema-check one file (not cached; see :class:`_ParseCache`)."""
     if len(data) > MAX_FILE_BYTES:
         return _Parsed(None, (Problem(name, 1, _too_big(len(data))),))
     if b"\0" in data:
@@ -695,63 +755,137 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
 # --------------------------------------------------------------------------- entry points
 
 
-def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
+def load_knowledge(directory: Path | None = None, *, label: str | None = None) -> KnowledgeBase:
     """Load every ``*.yaml``/``*.yml`` file in ``directory`` (default: the bundled KB).
 
-    Raises :class:`KBError` with every problem found, each ``file:line: message``.
+    Raises :class:`KBError` with every problem found, each ``file:line: message``; ``label``
+    names the directory in problems about the directory itself (default: its path).
     """
     directory = directory if directory is not None else BUNDLED_DIR
-    return load_knowledge_from_texts(read_knowledge_files(directory), origin=str(directory))
+    files, problems = scan_knowledge_files(directory, label=label)
+    if any(p.severity == "error" for p in problems):
+        raise KBError(problems)
+    try:
+        kb = load_knowledge_from_texts(files, origin=str(directory), label=label)
+    except KBError as exc:
+        raise KBError([*exc.problems, *problems]) from None
+    for problem in problems:
+        log.warning("knowledge directory %s: %s", directory, problem)
+    return kb
 
 
-def read_knowledge_files(directory: Path) -> dict[str, bytes]:
-    """The knowledge-base files of ``directory`` by name; :class:`KBError` if unreadable."""
-    label = str(directory)
+def read_knowledge_files(directory: Path, *, label: str | None = None) -> dict[str, bytes]:
+    """The knowledge-base files of ``directory`` by name; :class:`KBError` if unreadable.
+
+    Entries that are skipped (symbolic links, folders named ``*.yaml``) are logged as warnings.
+    """
+    files, problems = scan_knowledge_files(directory, label=label)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise KBError(problems)
+    for problem in problems:
+        log.warning("knowledge directory %s: %s", directory, problem)
+    return files
+
+
+def scan_knowledge_files(
+    directory: Path, *, label: str | None = None
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """The knowledge-base files of ``directory`` by name, and the problems met reading them.
+
+    Only regular files directly in the directory are read. A symbolic link is never followed
+    (whether it points inside the directory or out of it) and a folder named ``*.yaml`` is not
+    read: both are skipped with a warning. Unreadable and oversized files are errors. A missing
+    or unlistable directory raises :class:`KBError`.
+    """
+    where = label if label is not None else str(directory)
     if not directory.exists():
-        raise KBError([Problem(label, 0, "knowledge-base directory does not exist")])
+        raise KBError([Problem(where, 0, "knowledge-base directory does not exist")])
     if not directory.is_dir():
-        raise KBError([Problem(label, 0, "is not a directory")])
+        raise KBError([Problem(where, 0, "is not a directory")])
     problems: list[Problem] = []
     files: dict[str, bytes] = {}
     try:
         paths = sorted(p for p in directory.iterdir() if is_kb_filename(p.name))
     except OSError as exc:
-        raise KBError([Problem(label, 0, f"cannot list directory: {exc.strerror}")]) from exc
+        reason = exc.strerror or type(exc).__name__
+        raise KBError([Problem(where, 0, f"cannot list directory: {reason}")]) from exc
     for path in paths:
         try:
-            if not path.is_file():
-                problems.append(Problem(path.name, 1, "is not a regular file"))
-                continue
-            with path.open("rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-                if len(data) > MAX_FILE_BYTES:
-                    size = path.stat().st_size
-                    problems.append(Problem(path.name, 1, _too_big(size)))
-                    continue
+            data = read_regular_file(path)
+        except _Skipped as exc:
+            problems.append(Problem(path.name, 1, str(exc), severity="warning"))
+            continue
         except OSError as exc:
             problems.append(Problem(path.name, 1, f"cannot read: {exc.strerror or exc}"))
             continue
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(Problem(path.name, 1, _too_big(_size(path, len(data)))))
+            continue
         files[path.name] = data
-    if problems:
-        raise KBError(problems)
-    return files
+    return files, problems
 
 
-def load_knowledge_from_texts(files: Mapping[str, bytes], *, origin: str = "") -> KnowledgeBase:
+class _Skipped(Exception):
+    """A directory entry that is not a regular file (the message says what it is)."""
+
+
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES + 1) -> bytes:
+    """Up to ``limit`` bytes of ``path``, which must be a regular file and not a symbolic link.
+
+    Raises ``_Skipped`` (its message says what the entry is) for a link, a folder or anything
+    else, and OSError when reading fails. The check and the read use the
+    same open file (``O_NOFOLLOW``), so a link swapped in meanwhile is not followed either.
+    """
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        raise _Skipped(
+            "is a symbolic link, which the bot does not follow in the knowledge directory; "
+            "skipped (put the file itself there)"
+        )
+    if stat.S_ISDIR(st.st_mode):
+        raise _Skipped("is a folder, not a file; skipped (rename it or move it away)")
+    if not stat.S_ISREG(st.st_mode):
+        raise _Skipped("is not a regular file; skipped")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise _Skipped("is not a regular file; skipped")
+        return fh.read(limit)
+
+
+def _size(path: Path, fallback: int) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return fallback
+
+
+def load_knowledge_from_texts(
+    files: Mapping[str, bytes], *, origin: str = "", label: str | None = None
+) -> KnowledgeBase:
     """Validate and build a knowledge base from file contents by name, without touching disk.
 
     ``origin`` (a directory or a label such as "upload") prefixes the paths in
-    ``KnowledgeBase.files`` and names where an empty set of files came from.
+    ``KnowledgeBase.files`` and, unless ``label`` is given, names where an empty set of files
+    came from.
     """
-    label = origin or "knowledge base"
+    label = label if label is not None else (origin or "knowledge base")
     names = sorted(files)
     if not names:
         raise KBError([Problem(label, 0, "no knowledge-base files (*.yaml) found")])
     problems: list[Problem] = []
     out = _Collected()
     base = Path(origin) if origin else Path()
+    fresh: list[tuple[tuple[str, str], int, _Parsed]] = []
     for name in names:
-        parsed = _parse(name, bytes(files[name]))
+        data = bytes(files[name])
+        key = _cache.key(name, data)
+        cached = _cache.get(key)
+        parsed = cached if cached is not None else _parse(name, data)
+        if cached is None:
+            fresh.append((key, len(data), parsed))
         problems += parsed.problems
         if parsed.root is not None:
             problems += _collect(name, parsed.root, out)
@@ -759,6 +893,8 @@ def load_knowledge_from_texts(files: Mapping[str, bytes], *, origin: str = "") -
     if problems:
         problems.sort(key=lambda p: (p.file, p.line))
         raise KBError(problems)
+    for key, size, parsed in fresh:
+        _cache.add(key, size, parsed)
     source = out.sources[0][0]
     return KnowledgeBase(
         objections=tuple(out.objections),

@@ -1,9 +1,25 @@
 """Safe writes to the knowledge-base directory, with a version history (sync I/O, no discord).
 
 Nothing is ever lost: before any write the current files are saved as a version under
-``history_dir/<version-id>/`` (the files plus ``meta.json``), then each new file is written
-atomically (temp file in the same directory, fsync, ``os.replace``, fsync of the directory).
-A fingerprint taken when a change was previewed refuses a stale write (lost update).
+``history_dir/<version-id>/`` (the files plus ``meta.json``). A change of several files is
+atomic as a whole, through a journal in ``history_dir``:
+
+1. every new file is written to a temp file beside its target and fsynced;
+2. the version is written to a staging folder and fsynced;
+3. the journal (the version id, each temp and its target, the files to delete) is written and
+   fsynced: this is the commit point;
+4. the version is renamed into place, the temps are renamed over their targets (``os.replace``)
+   and the deletions done, the directory fsynced, the journal deleted.
+
+A process killed before 3 left only hidden temp files and a staging folder (removed at the next
+:func:`recover`); killed after 3, :func:`recover` finishes the change (every step is
+idempotent). :func:`recover` runs under the writers' lock before every write and every read of
+the live files (:func:`read_live`), so a loader never sees half a change. A write that fails
+in this process is undone: the old files are put back and its version is deleted (a failed
+change leaves no history entry). The knowledge directory stays a plain directory that can be
+edited by hand and watched; names that are symbolic links are replaced (never written through)
+and folders named ``*.yaml`` are refused. A fingerprint taken when a change was previewed
+refuses a stale write (lost update).
 """
 
 from __future__ import annotations
@@ -21,13 +37,23 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bot.kb.loader import MAX_FILE_BYTES, digest_files, is_kb_filename
+from bot.kb.loader import (
+    MAX_FILE_BYTES,
+    digest_files,
+    scan_knowledge_files,
+)
+from bot.kb.model import Problem
 
 log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 50
 META_FILE = "meta.json"
+JOURNAL_FILE = ".journal.json"
+HISTORY_DIRNAME = "kb-history"
+HAND_EDIT_AUTHOR = "hand edit"
+_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(yaml|yml)$")
 _VERSION_RE = re.compile(r"^v\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
 _lock = threading.Lock()
@@ -50,6 +76,13 @@ class Version:
     author: str
     reason: str
     files: tuple[str, ...]
+    after: str = ""
+    """Digest of the files the change produced ("" for versions saved before it was kept)."""
+
+
+def history_dir_of(data_dir: Path) -> Path:
+    """Where saved knowledge-base versions live (``DATA_DIR/kb-history``)."""
+    return data_dir / HISTORY_DIRNAME
 
 
 def safe_filename(name: str) -> str:
@@ -73,17 +106,36 @@ def safe_filename(name: str) -> str:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """The knowledge-base files of ``directory`` (``*.yaml``/``*.yml``) by name."""
-    files: dict[str, bytes] = {}
-    for path in sorted(directory.iterdir()):
-        if is_kb_filename(path.name) and path.is_file():
-            files[path.name] = path.read_bytes()
-    return files
+    """The knowledge-base files of ``directory`` (``*.yaml``/``*.yml``) by name.
+
+    Only regular files are read: symbolic links and folders are left out, as the loader does.
+    """
+    return scan_knowledge_files(directory)[0]
 
 
 def fingerprint(directory: Path) -> str:
     """A hash of the directory's knowledge-base files (equals ``KnowledgeBase.digest``)."""
     return digest_files(snapshot(directory))
+
+
+def read_live(
+    directory: Path, history_dir: Path, *, label: str | None = None
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """The files of ``directory`` and the problems reading them, never half of a change.
+
+    Like ``scan_knowledge_files``, after taking the writers' lock and finishing a change a
+    killed writer left (see :func:`recover`).
+    """
+    try:
+        history_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(history_dir):
+            recover(directory, history_dir)
+            return scan_knowledge_files(directory, label=label)
+    except OSError as exc:
+        log.error(
+            "cannot lock or recover %s (%s); reading %s as it is", history_dir, exc, directory
+        )
+        return scan_knowledge_files(directory, label=label)
 
 
 def write_files(
@@ -99,8 +151,10 @@ def write_files(
 ) -> Version:
     """Save the current files as a version, then write ``files`` (and delete ``remove``).
 
-    Raises StaleError (writing nothing) when ``expected_fingerprint`` no longer matches,
-    ValueError for an unsafe name or an oversized file. Returns the saved version.
+    The change is atomic as a whole (see the module docstring). Raises StaleError (writing
+    nothing) when ``expected_fingerprint`` no longer matches, ValueError for an unsafe name,
+    an oversized file or a target that is a folder, OSError when the disk refuses (then
+    nothing changed and no version was kept). Returns the saved version.
     """
     for name in (*files, *remove):
         safe_filename(name)
@@ -109,14 +163,32 @@ def write_files(
             raise ValueError(f"{name}: file too large ({len(data):,} bytes)")
     history_dir.mkdir(parents=True, exist_ok=True)
     with _locked(history_dir):
+        recover(directory, history_dir)
         current = snapshot(directory)
         if expected_fingerprint is not None and digest_files(current) != expected_fingerprint:
             raise StaleError(
                 "the knowledge base changed since this preview; nothing was written, "
                 "please review the new version and try again"
             )
-        version = _save_version(history_dir, current, author=author, reason=reason)
-        _replace_all(directory, files, current, remove)
+        for name in (*files, *remove):
+            if (directory / name).is_dir() and not (directory / name).is_symlink():
+                raise ValueError(
+                    f"{name} is a folder in the knowledge directory, not a file; "
+                    "ask the operator to move it away"
+                )
+        after = {**current, **files}
+        for name in remove:
+            after.pop(name, None)
+        version = _change(
+            directory,
+            history_dir,
+            files,
+            remove,
+            current,
+            author=author,
+            reason=reason,
+            after=digest_files(after),
+        )
         _prune(history_dir, keep)
     log.info(
         "knowledge base written by %s (%s): %s; previous files saved as %s",
@@ -125,6 +197,33 @@ def write_files(
         ", ".join([*files, *(f"-{n}" for n in remove)]),
         version.id,
     )
+    return version
+
+
+def record_hand_edit(
+    history_dir: Path, before: Mapping[str, bytes], after_digest: str, *, keep: int = KEEP_VERSIONS
+) -> Version | None:
+    """Save ``before`` as the version preceding a change made outside the bot.
+
+    Called when a reload accepts files whose digest is ``after_digest``; returns None (saving
+    nothing) when the newest version already records that change (a write through the bot).
+    """
+    if not before:
+        return None
+    history_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(history_dir):
+        versions = list_versions(history_dir)
+        if versions and versions[0].after == after_digest:
+            return None
+        version = _save_version(
+            history_dir,
+            before,
+            author=HAND_EDIT_AUTHOR,
+            reason="edit of the knowledge files on disk",
+            after=after_digest,
+        )
+        _prune(history_dir, keep)
+    log.info("hand edit of the knowledge base: previous files saved as %s", version.id)
     return version
 
 
@@ -172,10 +271,35 @@ def _new_version_id(now: datetime) -> str:
 
 
 def _save_version(
-    history_dir: Path, files: Mapping[str, bytes], *, author: str, reason: str
+    history_dir: Path,
+    files: Mapping[str, bytes],
+    *,
+    author: str,
+    reason: str,
+    after: str,
 ) -> Version:
+    """Write a version in one step (staging folder, then one rename)."""
+    version, staging = _stage_version(history_dir, files, author=author, reason=reason, after=after)
+    try:
+        os.replace(staging, history_dir / version.id)
+        _fsync_dir(history_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return version
+
+
+def _stage_version(
+    history_dir: Path,
+    files: Mapping[str, bytes],
+    *,
+    author: str,
+    reason: str,
+    after: str,
+) -> tuple[Version, Path]:
+    """Write a version's files and meta to a fsynced staging folder; returns both."""
     now = datetime.now(UTC)
-    version = Version(_new_version_id(now), now, author, reason, tuple(sorted(files)))
+    version = Version(_new_version_id(now), now, author, reason, tuple(sorted(files)), after)
     staging = history_dir / f".staging-{version.id}"
     staging.mkdir()
     try:
@@ -187,66 +311,187 @@ def _save_version(
             "author": author,
             "reason": reason,
             "files": list(version.files),
+            "after": after,
         }
         _write_synced(staging / META_FILE, json.dumps(meta, indent=2).encode("utf-8"))
         _fsync_dir(staging)
-        os.replace(staging, history_dir / version.id)
-        _fsync_dir(history_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return version
+    return version, staging
 
 
-def _replace_all(
+def _change(
     directory: Path,
+    history_dir: Path,
     files: Mapping[str, bytes],
-    current: Mapping[str, bytes],
     remove: Collection[str],
-) -> None:
-    """Write every new file to a temp file first, then swap them in; undo on failure."""
+    current: Mapping[str, bytes],
+    *,
+    author: str,
+    reason: str,
+    after: str,
+) -> Version:
+    """Steps 1-4 of the module docstring; undone (no version kept) if this process fails."""
     temps: dict[str, Path] = {}
+    staging: Path | None = None
+    journal = history_dir / JOURNAL_FILE
     try:
         for name, data in files.items():
             temp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
             temps[name] = temp
             _write_synced(temp, data)
-        done: list[str] = []
-        try:
-            for name, temp in temps.items():
-                os.replace(temp, directory / name)
-                done.append(name)
-            for name in remove:
-                with contextlib.suppress(FileNotFoundError):
-                    (directory / name).unlink()
-                done.append(name)
-        except BaseException:
-            _restore(directory, done, current)
-            raise
-        finally:
-            _fsync_dir(directory)
-    finally:
+        version, staging = _stage_version(
+            history_dir, current, author=author, reason=reason, after=after
+        )
+        entry = {
+            "version": version.id,
+            "replace": {name: temp.name for name, temp in temps.items()},
+            "remove": list(remove),
+        }
+        _write_atomic(history_dir, journal, json.dumps(entry).encode("utf-8"))
+    except BaseException:
         for temp in temps.values():
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+            temp.unlink(missing_ok=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        _finish(directory, history_dir, entry)
+    except BaseException:
+        _undo(directory, history_dir, version.id, temps, remove, current)
+        raise
+    return version
 
 
-def _restore(directory: Path, names: list[str], current: Mapping[str, bytes]) -> None:
-    """Put back the previous content of ``names`` after a failed write (best effort)."""
+def recover(directory: Path, history_dir: Path) -> None:
+    """Finish a change a killed writer committed, and remove what an uncommitted one left.
+
+    Call it holding the writers' lock (``write_files`` and ``read_live`` do).
+    """
+    journal = history_dir / JOURNAL_FILE
+    try:
+        entry = json.loads(journal.read_bytes())
+        if not _valid_entry(entry):
+            raise ValueError("not a journal entry")
+    except FileNotFoundError:
+        entry = None
+    except (OSError, ValueError) as exc:
+        # Written to a temp file and renamed, a journal is whole: this one was damaged later.
+        aside = journal.with_name(f"{JOURNAL_FILE}.{secrets.token_hex(4)}.bad")
+        log.error("unreadable knowledge-base journal %s (%s); moved to %s", journal, exc, aside)
+        os.replace(journal, aside)
+        entry = None
+    if entry is not None:
+        log.warning(
+            "finishing an interrupted knowledge-base change (version %s)", entry.get("version")
+        )
+        _finish(directory, history_dir, entry)
+    for path in history_dir.glob(".staging-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        for path in directory.iterdir():
+            if _TEMP_RE.match(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+
+
+def _valid_entry(entry: object) -> bool:
+    """True for a journal entry as ``_change`` writes it (names checked like any write)."""
+    if not isinstance(entry, dict):
+        return False
+    version, replace, remove = entry.get("version"), entry.get("replace"), entry.get("remove")
+    if not isinstance(version, str) or not _VERSION_RE.match(version):
+        return False
+    if not isinstance(replace, dict) or not isinstance(remove, list):
+        return False
+    names = [*replace, *remove]
+    temps = list(replace.values())
+    try:
+        for name in names:
+            safe_filename(name)
+    except (ValueError, TypeError):
+        return False
+    return all(isinstance(t, str) and _TEMP_RE.match(t) for t in temps)
+
+
+def _finish(directory: Path, history_dir: Path, entry: Mapping[str, Any]) -> None:
+    """Apply a committed journal entry (idempotent), then delete the journal."""
+    version_id = str(entry["version"])
+    replace: dict[str, str] = entry["replace"]
+    remove: list[str] = entry["remove"]
+    staging = history_dir / f".staging-{version_id}"
+    if staging.is_dir() and not (history_dir / version_id).exists():
+        os.replace(staging, history_dir / version_id)
+        _fsync_dir(history_dir)
+    for name, temp_name in replace.items():
+        temp = directory / temp_name
+        if temp.exists():
+            os.replace(temp, directory / name)
+    for name in remove:
+        with contextlib.suppress(FileNotFoundError):
+            (directory / name).unlink()
+    _fsync_dir(directory)
+    (history_dir / JOURNAL_FILE).unlink(missing_ok=True)
+    _fsync_dir(history_dir)
+
+
+def _undo(
+    directory: Path,
+    history_dir: Path,
+    version_id: str,
+    temps: Mapping[str, Path],
+    remove: Collection[str],
+    current: Mapping[str, bytes],
+) -> None:
+    """Put the old files back after a change failed in this process; drop its version."""
+    restored = _restore(directory, [*temps, *remove], current)
+    for temp in temps.values():
+        temp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        _fsync_dir(directory)
+    if restored:
+        shutil.rmtree(history_dir / version_id, ignore_errors=True)
+        shutil.rmtree(history_dir / f".staging-{version_id}", ignore_errors=True)
+    else:
+        log.error("a failed change left files half written; version %s holds the old", version_id)
+    (history_dir / JOURNAL_FILE).unlink(missing_ok=True)
+
+
+def _restore(directory: Path, names: list[str], current: Mapping[str, bytes]) -> bool:
+    """Put back the previous content of ``names`` after a failed write; False if any failed."""
+    ok = True
     for name in names:
+        target = directory / name
         try:
             if name in current:
-                temp = directory / f".{name}.restore.tmp"
+                unchanged = target.is_file() and not target.is_symlink()
+                if unchanged and target.read_bytes() == current[name]:
+                    continue
+                temp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
                 _write_synced(temp, current[name])
-                os.replace(temp, directory / name)
-            else:
-                (directory / name).unlink(missing_ok=True)
+                os.replace(temp, target)
+            elif target.is_file() and not target.is_symlink():
+                target.unlink(missing_ok=True)
         except OSError:
+            ok = False
             log.exception("could not restore %s after a failed write; see the history", name)
+    return ok
+
+
+def _write_atomic(folder: Path, path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (temp file, fsync, rename, fsync of ``folder``)."""
+    temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        _write_synced(temp, data)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
 
 
 def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as fh:
+    with path.open("xb") as fh:  # a new file: never through a link, never over another file
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -271,6 +516,7 @@ def _read_meta(path: Path) -> Version:
         author=str(meta["author"]),
         reason=str(meta["reason"]),
         files=files,
+        after=str(meta.get("after", "")),
     )
 
 

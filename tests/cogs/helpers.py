@@ -49,9 +49,8 @@ import discord
 import pytest
 
 from bot.bot import WhyTwitterBot
-from bot.kb.live import LiveKnowledge
 from bot.kb.loader import BUNDLED_DIR
-from bot.runner import required_permissions
+from bot.runner import knowledge_from_settings, required_permissions
 from bot.settings import Settings
 from bot.storage import Storage
 from tests.fakediscord import FakeDiscord, User, running_client
@@ -146,7 +145,7 @@ class BotEnv:
     ) -> WhyTwitterBot:
         """A fresh ``WhyTwitterBot`` (not started) with its own ``LiveKnowledge``."""
         settings = settings if settings is not None else self.settings(**overrides)
-        knowledge = LiveKnowledge(settings.knowledge_dir, settings.thresholds)
+        knowledge = knowledge_from_settings(settings)
         return WhyTwitterBot(settings, knowledge, watch=watch, force_sync=force_sync)
 
     @contextlib.asynccontextmanager

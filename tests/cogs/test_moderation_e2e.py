@@ -501,8 +501,11 @@ async def test_unanswered_and_stats_show_recorded_data(mods: Mods) -> None:
         assert "too-busy" in stats
         assert "█" in stats
         assert "+1/−0" in stats
-        cleared = text_of(await reply(await kb(m, "unanswered-clear", m.admin)))
-        assert "Cleared 3" in cleared
+        asking = await kb(m, "unanswered-clear", m.admin)
+        await asking.wait_response()
+        assert asking.original_message is not None
+        confirmed = await press(m, asking.original_message, "Delete", m.admin)
+        assert "Cleared 3" in (await confirmed.wait_response())["data"]["content"]
 
 
 async def test_retention_purge_runs_at_start(mods: Mods) -> None:

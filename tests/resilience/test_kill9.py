@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.kb import store
 from bot.kb.loader import load_knowledge
+from bot.runner import knowledge_from_settings
+from bot.settings import Settings
 from bot.storage import Storage
 from tests.cogs.helpers import copy_knowledge
 
@@ -93,3 +96,72 @@ async def _applies_recorded(db: Path) -> str | None:
         return await storage.get_meta("apply")
     finally:
         await storage.close()
+
+
+BETWEEN = r"""
+import os, sys, time
+from pathlib import Path
+from bot.kb import store
+
+kb, history = Path(sys.argv[1]), Path(sys.argv[2])
+objections = (kb / "objections.yaml").read_text()
+benefits = (kb / "benefits.yaml").read_text()
+new_benefit = (
+    "  - id: brand-new-benefit\n    title: A brand-new benefit\n"
+    "    summary: Only the new files define it.\n"
+)
+new = {  # objections.yaml is swapped first and needs the new benefit: a mix does not load
+    "objections.yaml": objections.replace(
+        "benefits: [research-updates,", "benefits: [brand-new-benefit, research-updates,", 1
+    ).encode(),
+    "benefits.yaml": benefits.replace("benefits:\n", "benefits:\n" + new_benefit, 1).encode(),
+}
+real_replace = os.replace
+
+
+def replace(src, dst):
+    real_replace(src, dst)
+    if Path(dst).parent == kb:  # one file swapped: wait here to be killed
+        print("between", Path(dst).name, flush=True)
+        time.sleep(60)
+
+
+store.os.replace = replace
+store.write_files(kb, new, history_dir=history, author="t", reason="apply")
+print("not killed", flush=True)
+"""
+
+
+def test_sigkill_between_the_replaces_of_a_two_file_apply(tmp_path: Path) -> None:
+    """A real process killed with SIGKILL after the first of two replaces: the directory is
+    half changed (it would not load), and the next start finishes the change from the
+    journal before loading, so the knowledge base loads, all new."""
+    kb = copy_knowledge(tmp_path / "knowledge")
+    history = tmp_path / "data" / "kb-history"
+    old = {n: (kb / n).read_bytes() for n in ("objections.yaml", "benefits.yaml")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BETWEEN, str(kb), str(history)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line == b"between objections.yaml", proc.stderr.read() if proc.stderr else b""
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert (kb / "objections.yaml").read_bytes() != old["objections.yaml"]  # swapped ...
+    assert (kb / "benefits.yaml").read_bytes() == old["benefits.yaml"]  # ... and not swapped
+
+    settings = Settings.from_env({"KNOWLEDGE_DIR": str(kb), "DATA_DIR": str(tmp_path / "data")})
+    live = knowledge_from_settings(settings)  # what `python -m bot run` does at start
+    assert "brand-new-benefit" in {b.id for b in live.kb.benefits}
+    load_knowledge(kb)  # the directory itself is whole again
+    assert (kb / "benefits.yaml").read_bytes() != old["benefits.yaml"]
+    (version,) = store.list_versions(history)
+    assert {n: store.read_version(history, version.id)[n] for n in old} == old
