@@ -868,7 +868,8 @@ class Moderation(commands.Cog):
             timeout=self.confirm_timeout,
         )
         await interaction.response.send_message(
-            "Delete every unanswered question recorded for this server and in DMs? This cannot be undone.",
+            "Delete every unanswered question recorded for this server and in DMs?"
+            " This cannot be undone.",
             view=view,
             ephemeral=True,
         )
