@@ -339,8 +339,13 @@ async def test_home_moderators_see_and_clear_their_server_and_dm_questions(two: 
         fields = {f["name"]: f["value"] for f in stats["embeds"][0]["fields"]}
         assert fields["Unanswered"] == "2"
 
-        cleared = await reply(await kb(t, "unanswered-clear", t.admin, t.world.general))
-        assert cleared["content"] == "Cleared 2 unanswered questions."
+        asking = await kb(t, "unanswered-clear", t.admin, t.world.general)
+        await asking.wait_response()
+        question = asking.original_message
+        assert question is not None
+        delete = buttons(question)["Delete"]["custom_id"]
+        cleared = await (await t.fake.click_button(question, delete, t.admin)).wait_response()
+        assert cleared["data"]["content"] == "Cleared 2 unanswered questions."
         after = text_of(await reply(await kb(t, "unanswered", t.admin, t.world.general)))
         assert "No unanswered questions" in after
     assert stored_questions(t) == ["what is the recipe for sourdough bread"]
