@@ -1,5 +1,5 @@
-"""The statistics chart's cost: install size of matplotlib and what only it pulls in, memory
-and time of the first (cold: imports matplotlib) and later charts, in a fresh process."""
+"""The statistics chart's cost: install size of Pillow and what only it pulls in, memory
+and time of the first (cold: imports PIL, loads the font) and later charts, in a fresh process."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def rss_mb():
 import bot.bot, bot.cogs.moderation, bot.charts  # what the running bot has loaded
 from bot.storage import WeeklyStats
 base = rss_mb()
-assert "matplotlib" not in sys.modules
+assert "PIL" not in sys.modules
 first = date(2026, 10, 26)
 weeks = tuple(first + timedelta(weeks=i) for i in range(5))
 stats = WeeklyStats(
@@ -90,10 +90,10 @@ def _installed_bytes(name: str) -> int:
 
 
 def install_size() -> dict[str, Any]:
-    """Installed MB of matplotlib plus the packages only it brings into a ``make run`` env."""
+    """Installed MB of Pillow plus the packages only it brings into a ``make run`` env."""
     core = [n for n in map(_name, metadata.requires("whytwitter-bot") or []) if n]
-    others = _closure([n for n in core if n != "matplotlib"])
-    added = sorted(_closure(["matplotlib"]) - others)
+    others = _closure([n for n in core if n != "pillow"])
+    added = sorted(_closure(["pillow"]) - others)
     sizes = {name: round(_installed_bytes(name) / 2**20, 1) for name in added}
     return {"added_mb": round(sum(sizes.values()), 1), "packages_mb": sizes}
 
