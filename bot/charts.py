@@ -187,10 +187,13 @@ def _week_labels(
     font = _font(SMALL_PT)
     step = max(1, -(-len(weeks) // most))
     for i in range(0, len(weeks), step):
-        draw.text((centre[i], y), str(weeks[i].day), font=font, fill=TEXT_COLOUR, anchor="ma")
+        day, month = str(weeks[i].day), f"{weeks[i]:%b}"
+        # A label under the last narrow week is pulled in so it stays inside the picture.
+        half = max(font.getlength(day), font.getlength(month)) / 2
+        x = min(centre[i], WIDTH - MARGIN / 2 - half)
+        draw.text((x, y), day, font=font, fill=TEXT_COLOUR, anchor="ma")
         draw.text(
-            (centre[i], y + _px(SMALL_PT) + 2), f"{weeks[i]:%b}", font=font, fill=TEXT_COLOUR,
-            anchor="ma",
+            (x, y + _px(SMALL_PT) + 2), month, font=font, fill=TEXT_COLOUR, anchor="ma",
         )  # fmt: skip
 
 

@@ -261,3 +261,19 @@ def test_pil_is_imported_only_when_a_chart_is_drawn() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_last_week_label_stays_inside_the_picture() -> None:
+    """31 narrow weeks: the label under the last one is pulled in (found by hypothesis)."""
+    weeks = tuple(date(2026, 4, 27) + timedelta(weeks=i) for i in range(31))
+    zeros = (0,) * len(weeks)
+    stats = WeeklyStats(
+        since=datetime(2026, 4, 27, tzinfo=UTC),
+        until=datetime(2026, 11, 25, 12, tzinfo=UTC),
+        weeks=weeks,
+        answers={},
+        helpful=zeros,
+        not_helpful=zeros,
+        unanswered=zeros,
+    )
+    assert blank_border(stats_chart(stats), 8)
