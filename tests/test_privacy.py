@@ -77,7 +77,7 @@ def test_any_phone_number_is_removed(before: str, number: str, after: str) -> No
 @given(domain=_domain, path=st.from_regex(r"(/[a-z]{1,8}){0,3}", fullmatch=True), secret=_secret)
 def test_link_query_is_removed_and_address_kept(domain: str, path: str, secret: str) -> None:
     scrubbed = scrub_text(f"look at https://{domain}{path}?token={secret}&x=1 ok")
-    assert secret not in scrubbed
+    assert f"token={secret}" not in scrubbed  # (the secret itself may be a word of "[removed]")
     assert f"https://{domain}{path}{LINK_QUERY} ok" in scrubbed
 
 
