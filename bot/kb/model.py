@@ -56,7 +56,8 @@ class Location:
 @dataclass(frozen=True, slots=True)
 class EntryBase:
     """What objections and benefits share: an id, a title, the words and messages that call
-    for them, and where each was written. Past ``id`` and ``title``, fields are keywords."""
+    for them, and where each was written. Past ``id`` and ``title`` (and the text each
+    subclass adds), fields are keywords."""
 
     id: str
     title: str
@@ -102,8 +103,8 @@ class Benefit(EntryBase):
     """One concrete benefit of Twitter for physicians."""
 
     summary: str
-    _: KW_ONLY
     topics: tuple[str, ...] = ()
+    _: KW_ONLY
     answer: str = ""
     """What to do and how to start (a few sentences); the card shows it under the title."""
 

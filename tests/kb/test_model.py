@@ -49,6 +49,7 @@ def test_constructors_take_id_title_and_text_by_position() -> None:
     assert objection.kind is EntryKind.OBJECTION
     assert benefit.kind is EntryKind.BENEFIT
     assert objection.source is benefit.source is EntrySource.COMMUNITY
+    assert Benefit("b", "Benefit", "One line.", ("career",)).topics == ("career",)
     with pytest.raises(TypeError):
         Objection("o", "Objection", "Answer.", ("x",))  # type: ignore[misc]
 
