@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.gate import Cooldowns, GateConfig, MessageFacts, should_answer  # noqa: E402
+from bot.gate import Gate, GateConfig, MessageFacts  # noqa: E402
 from bot.kb.loader import BUNDLED_DIR, load_knowledge  # noqa: E402
 from bot.matching.engine import Matcher  # noqa: E402
 from bot.matching.types import Outcome  # noqa: E402
@@ -239,7 +239,7 @@ def _plan(
 def _expected(plan: list[tuple[int, Any, str]], config: GateConfig, me: int) -> list[bool]:
     """Which messages the gate answers, in order, with the same rules and the same matcher."""
     matcher = Matcher(load_knowledge(BUNDLED_DIR))
-    cooldowns = Cooldowns()
+    gate = Gate(config)
     now = 0.0  # the flood is far shorter than any cooldown: one instant is exact enough
     out = []
     for channel, author, text in plan:
@@ -250,21 +250,15 @@ def _expected(plan: list[tuple[int, Any, str]], config: GateConfig, me: int) -> 
             content=text,
             author_is_bot=author.bot,
             is_self=author.id == me,
-            in_answer_channel=True,
         )
-        ok = bool(should_answer(facts, now=now, config=config, cooldowns=cooldowns))
+        ok = bool(gate.screen(facts, now=now))
         if ok:
             decision = matcher.match(text)
             ok = decision.outcome is Outcome.ANSWER and decision.answer is not None
             if ok and decision.answer is not None:
-                entry = decision.answer.id
-                ok = bool(
-                    should_answer(
-                        facts, now=now, config=config, cooldowns=cooldowns, entry_id=entry
-                    )
-                )
-                if ok:
-                    cooldowns.hit(facts, entry, now=now, config=config)
+                verdict = gate.admit(facts, decision.answer.id, now=now)
+                ok = bool(verdict)
+                gate.release(verdict, sent_at=now)
         out.append(ok)
     return out
 

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.gate import Cooldowns, GateConfig, MemberBudget
+from bot.gate import Gate, GateConfig, MemberBudget
 from bot.home import MODERATOR_GROUPS, home_refusal
 from bot.installs import SERVER_ONLY
 from bot.kb.live import LiveKnowledge
@@ -216,9 +216,12 @@ class WhyTwitterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.knowledge = knowledge
-        self.cooldowns = Cooldowns()
-        self.budget = MemberBudget(settings.member_budget, settings.member_budget_seconds)
-        """Mentions, DMs, /ask and the context menu, per member (``MEMBER_BUDGET``)."""
+        self.gate = Gate(
+            self.gate_config(),
+            budget=MemberBudget(settings.member_budget, settings.member_budget_seconds),
+        )
+        """Whether to answer: cooldowns, answers being sent, and the per-member budget of
+        mentions, DMs, /ask and the context menu (``MEMBER_BUDGET``)."""
         self.force_sync = force_sync
         self._watch = watch
         self._storage: Storage | None = None
@@ -338,6 +341,18 @@ class WhyTwitterBot(commands.AutoShardedBot):
         if guild_id is None:
             return False
         return channel_id in (await self.guild_settings(guild_id)).answer_channels
+
+    async def channel_gate_config(
+        self, guild_id: int | None, channel_id: int, *, watched: bool = False
+    ) -> GateConfig | None:
+        """The gate's thresholds for an unprompted answer in this channel (the guild's cooldown
+        override applied); None when the bot does not answer there unprompted. ``watched``: the
+        channel is a post in a forum already known to be watched."""
+        if not watched and not await self.is_answer_channel(guild_id, channel_id):
+            return None
+        if guild_id is None:
+            return self.gate_config()
+        return self.gate_config(await self.guild_settings(guild_id))
 
     async def record_unanswered(
         self, *, guild_id: int | None, channel_id: int | None, user_id: int, text: str

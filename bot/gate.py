@@ -1,16 +1,21 @@
 """The one gate that decides whether the bot may answer a message (pure; no discord import).
 
-The cog turns a :class:`discord.Message` into :class:`MessageFacts`, asks :func:`should_answer`
-before matching (cheap rules), asks again with the matched ``entry_id`` (cooldowns), and calls
-:meth:`Cooldowns.hit` only after an answer was actually sent.
+The rules are :func:`should_answer`; the bot holds one :class:`Gate`, which owns the cooldowns,
+the answers being sent and the member budget. The cog turns a :class:`discord.Message` into
+:class:`MessageFacts` and asks the gate: :meth:`Gate.screen` before any lookup or matching (the
+cheap rules), then :meth:`Gate.admit` with the matched entry, which checks the cooldowns and
+reserves them in one call; :meth:`Gate.release` ends the reservation, starting the cooldowns
+when the answer was sent.
 
 Direct requests (a mention, a DM, ``/ask``, the "Answer this objection" menu) share one
-per-member :class:`MemberBudget`: :func:`admit` (or :func:`should_answer` for an addressed
-message) spends one request of it, and refuses once the member is over it.
+per-member :class:`MemberBudget`: :meth:`Gate.screen` (an addressed message) or
+:meth:`Gate.request` (a slash command, the menu) spends one request of it, and refuses once the
+member is over it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import OrderedDict
@@ -19,6 +24,7 @@ from typing import Final
 
 __all__ = [
     "Cooldowns",
+    "Gate",
     "GateConfig",
     "GateDecision",
     "MemberBudget",
@@ -67,12 +73,25 @@ class GateDecision:
     reason: str
     retry_after: float = 0.0
     """Seconds until the member may ask again (over-budget refusals only)."""
+    admission: Admission | None = None
+    """What :meth:`Gate.admit` reserved (to hand back to :meth:`Gate.release`)."""
 
     def __bool__(self) -> bool:
         return self.answer
 
 
 _ALLOW: Final = GateDecision(True, "ok")
+
+CooldownKey = tuple[str, int, str]
+"""("c", channel, entry) or ("m", member, "")."""
+
+
+def _channel_key(facts: MessageFacts, entry_id: str) -> CooldownKey:
+    return ("c", facts.channel_id, entry_id)
+
+
+def _member_key(facts: MessageFacts) -> CooldownKey:
+    return ("m", facts.author_id, "")
 
 
 class Cooldowns:
@@ -86,7 +105,7 @@ class Cooldowns:
         if max_keys < 1:
             raise ValueError("max_keys must be positive")
         self.max_keys = max_keys
-        self._until: dict[tuple[str, int, str], float] = {}
+        self._until: dict[CooldownKey, float] = {}
 
     def __len__(self) -> int:
         return len(self._until)
@@ -101,10 +120,20 @@ class Cooldowns:
 
     def hit(self, facts: MessageFacts, entry_id: str, *, now: float, config: GateConfig) -> None:
         """Record that ``entry_id`` was just sent in reply to ``facts``."""
-        self._set(("c", facts.channel_id, entry_id), now + config.channel_cooldown_seconds, now)
-        self._set(("m", facts.author_id, ""), now + config.member_cooldown_seconds, now)
+        self._set(_channel_key(facts, entry_id), now + config.channel_cooldown_seconds, now)
+        self._set(_member_key(facts), now + config.member_cooldown_seconds, now)
 
-    def _set(self, key: tuple[str, int, str], until: float, now: float) -> None:
+    @staticmethod
+    def keys(facts: MessageFacts, entry_id: str, config: GateConfig) -> frozenset[CooldownKey]:
+        """The keys :meth:`hit` would start (only the cooldowns that are on)."""
+        keys: set[CooldownKey] = set()
+        if config.channel_cooldown_seconds > 0:
+            keys.add(_channel_key(facts, entry_id))
+        if config.member_cooldown_seconds > 0:
+            keys.add(_member_key(facts))
+        return frozenset(keys)
+
+    def _set(self, key: CooldownKey, until: float, now: float) -> None:
         self._until.pop(key, None)  # re-insert: dict order stays oldest-first
         self._until[key] = until
         if len(self._until) > self.max_keys:
@@ -243,3 +272,88 @@ def should_answer(
     if entry_id is not None and cooldowns.channel_until(msg.channel_id, entry_id) > now:
         return GateDecision(False, "channel-cooldown")
     return _ALLOW
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """An answer the gate let through: the cooldowns it holds until :meth:`Gate.release`."""
+
+    facts: MessageFacts
+    entry_id: str
+    config: GateConfig
+    keys: frozenset[CooldownKey]
+
+
+class Gate:
+    """Whether the bot may answer, for the whole bot: the rules of :func:`should_answer` over
+    its own cooldowns, the answers being sent (whose cooldowns are reserved) and the member
+    budget of direct requests.
+
+    An unprompted (channel or forum) answer goes :meth:`screen` → (channel lookup, matching)
+    → :meth:`admit` → send → :meth:`release`. Between :meth:`admit` and :meth:`release`, a
+    concurrent message of the same member, or for the same entry in the same channel, is
+    refused ("in-flight"); the cooldowns start at :meth:`release` once the answer was sent.
+    """
+
+    def __init__(
+        self,
+        config: GateConfig | None = None,
+        *,
+        budget: MemberBudget | None = None,
+        cooldowns: Cooldowns | None = None,
+    ) -> None:
+        self.config = config or GateConfig()
+        """The thresholds when a channel has no override of its own."""
+        self.budget = budget
+        self.cooldowns = cooldowns or Cooldowns()
+        self._held: set[CooldownKey] = set()
+
+    def request(self, member_id: int, *, now: float) -> GateDecision:
+        """A direct request (``/ask``, the context menu): spends one of the member's budget."""
+        return admit(member_id, now=now, budget=self.budget)
+
+    def screen(self, facts: MessageFacts, *, now: float) -> GateDecision:
+        """The rules that need neither the channel's settings nor a match; ask once per message.
+
+        An addressed message (a mention or a DM) spends one request of the member's budget and
+        is decided here. An unprompted one passes when it could be answered should its channel
+        be an answer channel (bots, commands, short messages and members on cooldown do not).
+        """
+        if not facts.addressed:
+            facts = dataclasses.replace(facts, in_answer_channel=True)
+        return should_answer(
+            facts, now=now, config=self.config, cooldowns=self.cooldowns, budget=self.budget
+        )
+
+    def admit(
+        self, facts: MessageFacts, entry_id: str, *, now: float, config: GateConfig | None = None
+    ) -> GateDecision:
+        """Whether ``entry_id`` may answer ``facts`` now, in an answer channel with ``config``
+        (default: :attr:`config`); when it may, its cooldowns are reserved until
+        :meth:`release` (the decision carries the :class:`Admission`)."""
+        config = config or self.config
+        facts = dataclasses.replace(facts, in_answer_channel=True, addressed=False)
+        verdict = should_answer(
+            facts, now=now, config=config, cooldowns=self.cooldowns, entry_id=entry_id
+        )
+        if not verdict:
+            return verdict
+        keys = Cooldowns.keys(facts, entry_id, config)
+        if keys & self._held:
+            return GateDecision(False, "in-flight")
+        self._held |= keys
+        return GateDecision(True, "ok", admission=Admission(facts, entry_id, config, keys))
+
+    def release(self, decision: GateDecision, *, sent_at: float | None = None) -> None:
+        """End what :meth:`admit` reserved; ``sent_at`` (the answer was sent) starts the
+        cooldowns. Does nothing for a refusal; call once per admission."""
+        held = decision.admission
+        if held is None:
+            return
+        if sent_at is not None:
+            self.cooldowns.hit(held.facts, held.entry_id, now=sent_at, config=held.config)
+        self._held -= held.keys
+
+    def in_flight(self) -> int:
+        """How many cooldown keys answers being sent hold (0 when none is being sent)."""
+        return len(self._held)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.gate import (
     Cooldowns,
+    Gate,
     GateConfig,
     GateDecision,
     MemberBudget,
@@ -282,3 +283,66 @@ def test_addressed_messages_spend_the_budget_even_empty_ones() -> None:
     assert ask(facts()).reason == "ok"
     assert ask(facts(author_id=2, addressed=True, author_is_bot=True)).reason == "bot"
     assert budget.retry_after(2, now=0.0) == 0.0
+
+
+# ---------------------------------------------------------------- the Gate object
+
+
+def test_gate_screen_keeps_out_what_no_channel_would_answer() -> None:
+    g = Gate(CONFIG)
+    plain = facts(in_answer_channel=False)  # the channel is not known yet
+    assert g.screen(plain, now=0.0).reason == "ok"
+    assert g.screen(dataclasses.replace(plain, author_is_bot=True), now=0.0).reason == "bot"
+    assert g.screen(dataclasses.replace(plain, content="!play x y z"), now=0.0).reason == (
+        "command"
+    )
+    assert g.screen(dataclasses.replace(plain, content="too busy"), now=0.0).reason == ("too-short")
+    g.release(g.admit(plain, "too-busy", now=0.0), sent_at=0.0)
+    assert g.screen(plain, now=1.0).reason == "member-cooldown"
+
+
+def test_gate_admit_holds_the_cooldowns_until_release() -> None:
+    g = Gate(CONFIG)
+    first = g.admit(facts(), "too-busy", now=0.0)
+    assert first.reason == "ok"
+    assert first.admission is not None
+    # Same member (another channel), or same entry in this channel by another member: held.
+    assert g.admit(facts(channel_id=200), "privacy", now=0.0).reason == "in-flight"
+    assert g.admit(facts(author_id=2), "too-busy", now=0.0).reason == "in-flight"
+    assert g.admit(facts(author_id=2), "privacy", now=0.0).reason == "ok"
+    assert g.in_flight() == 4  # two answers: a channel key and a member key each
+    g.release(first)  # not sent: nothing starts, the keys are free again
+    assert len(g.cooldowns) == 0
+    again = g.admit(facts(channel_id=200), "privacy", now=0.0)
+    assert again.reason == "ok"
+    g.release(again, sent_at=5.0)
+    assert g.cooldowns.member_until(1) == 5.0 + CONFIG.member_cooldown_seconds
+    assert g.cooldowns.channel_until(200, "privacy") == 5.0 + CONFIG.channel_cooldown_seconds
+    assert g.admit(facts(channel_id=300), "other", now=6.0).reason == "member-cooldown"
+    assert g.admit(facts(author_id=3, channel_id=200), "privacy", now=6.0).reason == (
+        "channel-cooldown"
+    )
+
+
+def test_gate_admit_uses_the_channel_config_and_release_ignores_refusals() -> None:
+    g = Gate(CONFIG)
+    off = GateConfig(min_length=10, channel_cooldown_seconds=0, member_cooldown_seconds=0)
+    one = g.admit(facts(), "too-busy", now=0.0, config=off)
+    assert one.reason == "ok"
+    assert g.in_flight() == 0  # cooldowns that are off hold nothing
+    assert g.admit(facts(), "too-busy", now=0.0, config=off).reason == "ok"
+    g.release(one, sent_at=0.0)
+    assert g.admit(facts(), "too-busy", now=1.0, config=off).reason == "ok"
+    fresh = Gate(CONFIG)
+    fresh.release(GateDecision(False, "bot"), sent_at=0.0)
+    assert len(fresh.cooldowns) == 0
+
+
+def test_gate_budget_serves_mentions_and_requests() -> None:
+    g = Gate(CONFIG, budget=MemberBudget(2, 60.0))
+    assert g.screen(facts(addressed=True, content=""), now=0.0).reason == "empty"
+    assert g.request(1, now=0.0).reason == "ok"
+    over = g.request(1, now=0.0)
+    assert over.reason == "member-budget"
+    assert g.screen(facts(addressed=True), now=0.0).reason == "member-budget"
+    assert Gate(CONFIG).request(1, now=0.0).reason == "ok"  # no budget: no limit

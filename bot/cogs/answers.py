@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import math
 import re
@@ -21,7 +20,7 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
-from bot.gate import GateConfig, GateDecision, MessageFacts, admit, should_answer
+from bot.gate import GateDecision, MessageFacts
 from bot.installs import member_command
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
@@ -122,7 +121,6 @@ class Answers(commands.Cog):
         # A RESUME may replay MESSAGE_CREATE events already handled (Discord re-sends what it
         # did not see acknowledged): answer each message id once.
         self._seen = RecentIds()
-        self._in_flight: set[tuple[str, int, str]] = set()
         # Target messages the context menu is answering publicly right now (set when done).
         self._context_in_flight: dict[int, asyncio.Event] = {}
         self.context_menu = app_commands.ContextMenu(
@@ -165,13 +163,7 @@ class Answers(commands.Cog):
         if is_dm or mentioned:
             text = pattern.sub(" ", message.content).strip()
             facts = self._facts(message, content=text, addressed=True)
-            verdict = should_answer(
-                facts,
-                now=time.monotonic(),
-                config=self.bot.gate_config(),
-                cooldowns=self.bot.cooldowns,
-                budget=self.bot.budget,
-            )
+            verdict = self.bot.gate.screen(facts, now=time.monotonic())
             if verdict.reason == "member-budget":
                 log.debug("not answering %s from %s: over budget", message.id, message.author.id)
             elif verdict.reason == "empty":
@@ -195,76 +187,47 @@ class Answers(commands.Cog):
     ) -> None:
         """The one unprompted path: in answer channels, and for new posts in watched forums
         (``post``: its title and first message are read; the post's thread is the channel)."""
-        guild_id = message.guild.id if message.guild else None
+        gate = self.bot.gate
         content = message.content if post is None else post.text
         facts = self._facts(message, content=content, addressed=False)
-        config = self.bot.gate_config()
-        now = time.monotonic()
         # Cheap rules first: no database or matcher for bots, commands, short messages.
-        pre = should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns)
-        if pre.reason != "not-answer-channel":
+        if not gate.screen(facts, now=time.monotonic()).answer:
             return
-        if post is None and not await self.bot.is_answer_channel(guild_id, message.channel.id):
-            return
-        if guild_id is not None:
-            config = self.bot.gate_config(await self.bot.guild_settings(guild_id))
-        facts = dataclasses.replace(facts, in_answer_channel=True)
-        # Re-read the clock after the awaits above, so answers sent meanwhile are compared
-        # with the time they were sent, not with when this message arrived.
-        now = time.monotonic()
-        if not should_answer(facts, now=now, config=config, cooldowns=self.bot.cooldowns):
+        config = await self.bot.channel_gate_config(
+            facts.guild_id, facts.channel_id, watched=post is not None
+        )
+        if config is None:
             return
         decision = self.bot.knowledge.matcher.match(content[:MAX_QUESTION])
         if decision.outcome is not Outcome.ANSWER or decision.answer is None:
             return
         entry_id = decision.answer.id
-        verdict = should_answer(
-            facts, now=now, config=config, cooldowns=self.bot.cooldowns, entry_id=entry_id
-        )
-        if not verdict:
+        # Read the clock after the awaits above, so answers sent meanwhile are compared with
+        # the time they were sent; until this answer is sent, its cooldowns are held.
+        verdict = gate.admit(facts, entry_id, now=time.monotonic(), config=config)
+        if not verdict.answer:
             log.debug("not answering %s in %s: %s", entry_id, message.channel.id, verdict.reason)
             return
-        # The cooldowns start once an answer is sent; until then, a concurrent message of the
-        # same member (or for the same entry in this channel) must not pass the gate too.
-        pending = self._pending_keys(facts, entry_id, config)
-        if pending & self._in_flight:
-            log.debug("not answering %s in %s: answer in flight", entry_id, message.channel.id)
-            return
-        kb = self.bot.knowledge.kb
-        entry = kb.get(entry_id)
-        if entry is None:
-            return
-        if not self._can_send(message.channel):
-            return
-        embed, view = answer_message(kb, entry, member_id=message.author.id)
-        self._in_flight |= pending
+        sent: discord.Message | None = None
         try:
-            sent = await self._send(message, embed=embed, view=view)
-            if sent is None:
+            kb = self.bot.knowledge.kb
+            entry = kb.get(entry_id)
+            if entry is None or not self._can_send(message.channel):
                 return
-            self.bot.cooldowns.hit(facts, entry_id, now=time.monotonic(), config=config)
+            embed, view = answer_message(kb, entry, member_id=message.author.id)
+            sent = await self._send(message, embed=embed, view=view)
         finally:
-            self._in_flight -= pending
+            gate.release(verdict, sent_at=None if sent is None else time.monotonic())
+        if sent is None:
+            return
         await self.bot.storage.record_answer(
-            guild_id=guild_id,
+            guild_id=facts.guild_id,
             channel_id=message.channel.id,
             entry_id=entry_id,
             via="channel" if post is None else "forum",
             message_id=sent.id,
         )
         log.info("answered %s in channel %s (message %s)", entry_id, message.channel.id, message.id)
-
-    @staticmethod
-    def _pending_keys(
-        facts: MessageFacts, entry_id: str, config: GateConfig
-    ) -> set[tuple[str, int, str]]:
-        """The cooldown keys an answer being sent will set (only cooldowns that are on)."""
-        keys: set[tuple[str, int, str]] = set()
-        if config.channel_cooldown_seconds > 0:
-            keys.add(("c", facts.channel_id, entry_id))
-        if config.member_cooldown_seconds > 0:
-            keys.add(("m", facts.author_id, ""))
-        return keys
 
     async def _answer_directly(self, message: discord.Message, text: str, *, via: str) -> None:
         guild_id = message.guild.id if message.guild else None
@@ -378,7 +341,7 @@ class Answers(commands.Cog):
 
     async def _admit(self, interaction: discord.Interaction[WhyTwitterBot]) -> bool:
         """Spend one request of the member's budget; when over it, say so privately."""
-        verdict = admit(interaction.user.id, now=time.monotonic(), budget=self.bot.budget)
+        verdict = self.bot.gate.request(interaction.user.id, now=time.monotonic())
         if not verdict:
             log.debug("%s is over budget (%.0f s)", interaction.user.id, verdict.retry_after)
             await interaction.response.send_message(slow_down_text(verdict), ephemeral=True)

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import jsonschema
 import yaml
@@ -42,6 +42,7 @@ from yaml.nodes import ScalarNode
 
 from bot.kb.model import (
     Benefit,
+    Entry,
     EntrySource,
     KBError,
     KnowledgeBase,
@@ -605,10 +606,9 @@ def _duplicates(name: str, owner: str, key: str, item: dict[str, _Node]) -> list
     return problems
 
 
-def _contradictions(
-    name: str, owner: str, item: dict[str, _Node], not_this: tuple[str, ...], lines: tuple[int, ...]
-) -> list[Problem]:
+def _contradictions(name: str, owner: str, item: dict[str, _Node]) -> list[Problem]:
     """A ``not_this`` message that is also one of the entry's triggers or examples."""
+    not_this, lines = _strings(item.get("not_this"))
     own = {_norm(t) for key in ("triggers", "examples") for t in _strings(item.get(key))[0]}
     return [
         Problem(
@@ -620,6 +620,59 @@ def _contradictions(
         for text, line in zip(not_this, lines, strict=True)
         if _norm(text) in own
     ]
+
+
+class _EntryFields(TypedDict):
+    """The constructor keywords of :class:`EntryBase`, read from one entry of a file."""
+
+    id: str
+    title: str
+    triggers: tuple[str, ...]
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+    not_this: tuple[str, ...]
+    location: Location
+    trigger_lines: tuple[int, ...]
+    example_lines: tuple[int, ...]
+    not_this_lines: tuple[int, ...]
+    field_lines: dict[str, int]
+    source: EntrySource
+
+
+def _entry(kind: str, ident: str, name: str, node: _Node, item: dict[str, _Node]) -> Entry:
+    """The objection or benefit (``kind``) that ``item`` of file ``name`` defines."""
+    triggers, trigger_lines = _strings(item.get("triggers"))
+    examples, example_lines = _strings(item.get("examples"))
+    not_this, not_this_lines = _strings(item.get("not_this"))
+    common = _EntryFields(
+        id=ident,
+        title=_text(item, "title").strip(),
+        triggers=triggers,
+        keywords=_strings(item.get("keywords"))[0],
+        examples=examples,
+        not_this=not_this,
+        location=Location(name, node.line),
+        trigger_lines=trigger_lines,
+        example_lines=example_lines,
+        not_this_lines=not_this_lines,
+        field_lines={key: value.line for key, value in item.items()},
+        source=_entry_source(item),
+    )
+    answer = _text(item, "answer").strip()
+    if kind == "objection":
+        return Objection(
+            **common,
+            answer=answer,
+            context=_strings(item.get("context"))[0],
+            everyday=_strings(item.get("everyday"))[0],
+            benefits=_strings(item.get("benefits"))[0],
+        )
+    return Benefit(
+        **common,
+        summary=_text(item, "summary").strip(),
+        topics=_strings(item.get("topics"))[0],
+        answer=answer,
+    )
 
 
 def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
@@ -653,61 +706,17 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             for key in ("triggers", "keywords", "context", "everyday", "examples", "topics"):
                 problems += _duplicates(name, owner, key, item)
             problems += _duplicates(name, owner, "not_this", item)
-            not_this, not_this_lines = _strings(item.get("not_this"))
-            problems += _contradictions(name, owner, item, not_this, not_this_lines)
+            problems += _contradictions(name, owner, item)
             for key in ("benefits",):
                 problems += _duplicates(name, owner, key, item)
-            triggers, trigger_lines = _strings(item.get("triggers"))
-            examples, example_lines = _strings(item.get("examples"))
-            keywords, _ = _strings(item.get("keywords"))
-            field_lines = {key: value.line for key, value in item.items()}
-            location = Location(name, node.line)
-            entry_source = _entry_source(item)
-            if kind == "objection":
+            entry = _entry(kind, ident, name, node, item)
+            if isinstance(entry, Objection):
                 refs, ref_lines = _strings(item.get("benefits"))
                 for ref, line in zip(refs, ref_lines, strict=True):
                     out.refs.append((name, line, owner, ref))
-                out.objections.append(
-                    Objection(
-                        id=ident,
-                        title=_text(item, "title").strip(),
-                        answer=_text(item, "answer").strip(),
-                        triggers=triggers,
-                        keywords=keywords,
-                        context=_strings(item.get("context"))[0],
-                        everyday=_strings(item.get("everyday"))[0],
-                        benefits=refs,
-                        examples=examples,
-                        not_this=not_this,
-                        location=location,
-                        trigger_lines=trigger_lines,
-                        example_lines=example_lines,
-                        not_this_lines=not_this_lines,
-                        field_lines=field_lines,
-                        source=entry_source,
-                    )
-                )
+                out.objections.append(entry)
             else:
-                topics, _ = _strings(item.get("topics"))
-                out.benefits.append(
-                    Benefit(
-                        id=ident,
-                        title=_text(item, "title").strip(),
-                        summary=_text(item, "summary").strip(),
-                        topics=topics,
-                        triggers=triggers,
-                        keywords=keywords,
-                        examples=examples,
-                        not_this=not_this,
-                        location=location,
-                        trigger_lines=trigger_lines,
-                        example_lines=example_lines,
-                        not_this_lines=not_this_lines,
-                        field_lines=field_lines,
-                        answer=_text(item, "answer").strip(),
-                        source=entry_source,
-                    )
-                )
+                out.benefits.append(entry)
     source = top.get("source")
     if source is not None and isinstance(source.value, dict):
         fields = {k: v.value for k, v in source.value.items() if isinstance(v.value, str)}

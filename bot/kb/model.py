@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -54,20 +54,16 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
-class Objection:
-    """Something a physician says against using Twitter, with its rebuttal."""
+class EntryBase:
+    """What objections and benefits share: an id, a title, the words and messages that call
+    for them, and where each was written. Past ``id`` and ``title`` (and the text each
+    subclass adds), fields are keywords."""
 
     id: str
     title: str
-    answer: str
+    _: KW_ONLY
     triggers: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
-    context: tuple[str, ...] = ()
-    """If set, a message needs one of these words to get this answer."""
-    everyday: tuple[str, ...] = ()
-    """Words or phrases of everyday talk ("today", "lunch"): a message using one gets this
-    answer only if it also mentions Twitter."""
-    benefits: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     not_this: tuple[str, ...] = ()
     """Messages that must not get this answer (look-alike talk)."""
@@ -82,6 +78,20 @@ class Objection:
     """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
     source: EntrySource = EntrySource.COMMUNITY
     """Whose advice this is (the footer says so); unattributed advice is the community's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Objection(EntryBase):
+    """Something a physician says against using Twitter, with its rebuttal."""
+
+    answer: str
+    _: KW_ONLY
+    context: tuple[str, ...] = ()
+    """If set, a message needs one of these words to get this answer."""
+    everyday: tuple[str, ...] = ()
+    """Words or phrases of everyday talk ("today", "lunch"): a message using one gets this
+    answer only if it also mentions Twitter."""
+    benefits: tuple[str, ...] = ()
 
     @property
     def kind(self) -> EntryKind:
@@ -89,31 +99,14 @@ class Objection:
 
 
 @dataclass(frozen=True, slots=True)
-class Benefit:
+class Benefit(EntryBase):
     """One concrete benefit of Twitter for physicians."""
 
-    id: str
-    title: str
     summary: str
     topics: tuple[str, ...] = ()
-    triggers: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    examples: tuple[str, ...] = ()
-    not_this: tuple[str, ...] = ()
-    """Messages that must not get this answer (look-alike talk)."""
-    location: Location = field(default_factory=Location, compare=False)
-    trigger_lines: tuple[int, ...] = field(default=(), compare=False)
-    """1-based line of each trigger (parallel to ``triggers``; empty when unknown)."""
-    example_lines: tuple[int, ...] = field(default=(), compare=False)
-    """1-based line of each example (parallel to ``examples``; empty when unknown)."""
-    not_this_lines: tuple[int, ...] = field(default=(), compare=False)
-    """1-based line of each ``not_this`` message (parallel to it; empty when unknown)."""
-    field_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
-    """1-based line of each field's value by key (e.g. ``"answer"``); empty when unknown."""
+    _: KW_ONLY
     answer: str = ""
     """What to do and how to start (a few sentences); the card shows it under the title."""
-    source: EntrySource = EntrySource.COMMUNITY
-    """Whose advice this is (the footer says so); unattributed advice is the community's."""
 
     @property
     def kind(self) -> EntryKind:
