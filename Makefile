@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # Every install is pinned by constraints.txt (tool upgrades cannot break `make test` unseen).
 INSTALL := $(PIP) install --progress-bar off -c constraints.txt
 
-.PHONY: run test lint format typecheck bench console check clean image constraints
+.PHONY: run test lint format typecheck bench console check clean image constraints model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,18 +27,18 @@ run: $(VENV)/.installed-run
 
 ## Lint, type-check and run the whole test suite (unit + end-to-end).
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench tools
+	$(BIN)/ruff format --check bot tests bench tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench tools
+	$(BIN)/ruff format --check bot tests bench tools
 
 format: $(VENV)/.installed-test
-	$(BIN)/ruff check --fix bot tests bench
-	$(BIN)/ruff format bot tests bench
+	$(BIN)/ruff check --fix bot tests bench tools
+	$(BIN)/ruff format bot tests bench tools
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -62,5 +62,17 @@ constraints: $(VENV)/.installed-test
 	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^whytwitter'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
+## Rebuild the bundled sentence encoder (bot/matching/model/) in its own venv with torch (dev-only).
+MODEL_VENV := .venv-model
+MODEL_ARGS ?=
+$(MODEL_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/python -m pip --disable-pip-version-check -q install torch==2.13.0
+	$(MODEL_VENV)/bin/python -m pip --disable-pip-version-check -q install -e '.[model]'
+	touch $@
+
+model: $(MODEL_VENV)/.installed
+	$(MODEL_VENV)/bin/python tools/build_model.py $(MODEL_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(MODEL_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
