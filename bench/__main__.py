@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import charts, e2e, matcher, uploads
+from bench import charts, e2e, matcher, semantic, uploads
 
 SECTIONS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
     ("matcher", matcher.run),
     ("e2e", e2e.run),
     ("charts", charts.run),
     ("uploads", uploads.run),
+    ("semantic", semantic.run),
 ]
 """(name, run) pairs; other modules append their section here."""
 

@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 
 from bot.gate import Gate, GateConfig, MessageFacts  # noqa: E402
 from bot.kb.loader import BUNDLED_DIR, load_knowledge  # noqa: E402
-from bot.matching.engine import Matcher  # noqa: E402
+from bot.matching.factory import build_matcher  # noqa: E402
 from bot.matching.types import Outcome  # noqa: E402
 
 CHIT_CHAT = (
@@ -238,7 +238,7 @@ def _plan(
 
 def _expected(plan: list[tuple[int, Any, str]], config: GateConfig, me: int) -> list[bool]:
     """Which messages the gate answers, in order, with the same rules and the same matcher."""
-    matcher = Matcher(load_knowledge(BUNDLED_DIR))
+    matcher = build_matcher(load_knowledge(BUNDLED_DIR))
     gate = Gate(config)
     now = 0.0  # the flood is far shorter than any cooldown: one instant is exact enough
     out = []

@@ -1,4 +1,9 @@
-"""Matcher figures: accuracy on the eval sets, latency on bundled and synthetic KBs, memory."""
+"""Matcher figures: accuracy on the eval sets, latency on bundled and synthetic KBs, memory.
+
+Accuracy is reported twice per set: ``words`` (the word engine alone, as before the meaning
+layer) and ``combined`` (the decision the bot makes: words and meaning). Latency, load times
+and RSS are measured with the sentence encoder on one thread.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,18 @@ import random
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from bot.kb.loader import load_knowledge
 from bot.kb.model import Benefit, KnowledgeBase, Objection, Source
 from bot.matching.engine import Matcher
-from bot.matching.types import Outcome
+from bot.matching.types import Candidate, Decision, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS_DIR = ROOT / "tests" / "matching"
@@ -136,7 +142,15 @@ def load_labelled(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def evaluate(matcher: Matcher, pairs: list[tuple[str, str]]) -> EvalResult:
+class MatcherLike(Protocol):
+    """The word engine or the combined matcher."""
+
+    def match(self, text: str) -> Decision: ...
+
+    def rank(self, text: str, limit: int = 5) -> list[Candidate]: ...
+
+
+def evaluate(matcher: MatcherLike, pairs: list[tuple[str, str]]) -> EvalResult:
     """Right = the expected entry is answered, or silence (no answer) on chit-chat."""
     result = EvalResult()
     for text, expected in pairs:
@@ -169,7 +183,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return p50, p99
 
 
-def _latency_ms(matcher: Matcher, texts: list[str], repetitions: int) -> tuple[float, float]:
+def _latency_ms(matcher: MatcherLike, texts: list[str], repetitions: int) -> tuple[float, float]:
     """p50/p99 of one ``match`` call, in milliseconds."""
     samples: list[float] = []
     clock = time.perf_counter
@@ -210,6 +224,55 @@ def synthetic_kb(entries: int, seed: int = 1234) -> KnowledgeBase:
     return KnowledgeBase(tuple(objections), tuple(benefits), source, {"twitter": ("x", "tweet")})
 
 
+def _extra_sets() -> list[EvalSet]:
+    """Labelled sets named by ``BENCH_EXTRA_SETS`` (glob patterns, ``:``-separated), reported
+    like the others with kind "extra" (e.g. the lead's tuning sets outside the repository)."""
+    import glob
+    import os
+
+    patterns = [p for p in os.environ.get("BENCH_EXTRA_SETS", "").split(":") if p]
+    paths = sorted({Path(found) for p in patterns for found in glob.glob(p)})
+    return [EvalSet(path.stem, path, "extra") for path in paths]
+
+
+def _rss_mb() -> float:
+    """The process's resident memory now (Linux), else its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024, 1)
+
+
+def _meaning(results: dict[str, Any], kb: KnowledgeBase) -> Any:
+    """The combined matcher, and its load figures: model, KB cold and from the disk cache."""
+    from bot.matching.factory import MatcherConfig as Config
+    from bot.matching.factory import build_matcher, load_embedder
+    from bot.matching.hybrid import HybridMatcher
+    from bot.matching.semantic import DEFAULT_MODEL_DIR, EmbeddingCache, Encoder
+
+    start = time.perf_counter()
+    encoder = Encoder.load(DEFAULT_MODEL_DIR, threads=1)
+    results["model_load_ms"] = round((time.perf_counter() - start) * 1000.0, 1)
+    results["model"] = encoder.model_id
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "embeddings.cache"
+        start = time.perf_counter()
+        HybridMatcher(kb, embedder=EmbeddingCache(encoder, path), queries=encoder)
+        results["kb_embed_cold_ms"] = round((time.perf_counter() - start) * 1000.0, 1)
+        start = time.perf_counter()
+        HybridMatcher(kb, embedder=EmbeddingCache(encoder, path), queries=encoder)
+        results["kb_embed_from_cache_ms"] = round((time.perf_counter() - start) * 1000.0, 1)
+    del encoder
+    load_embedder(Config())  # the process's shared encoder (one thread)
+    combined = build_matcher(kb, Config())
+    results["rss_with_model_mb"] = _rss_mb()
+    return combined
+
+
 def run() -> dict[str, Any]:
     """All matcher figures, as a flat JSON-able mapping."""
     results: dict[str, Any] = {}
@@ -219,15 +282,22 @@ def run() -> dict[str, Any]:
     start = time.perf_counter()
     matcher = Matcher(kb)
     results["matcher_build_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
+    combined = _meaning(results, kb)
 
     texts: list[str] = []
-    for spec in EVAL_SETS:
+    for spec in (*EVAL_SETS, *_extra_sets()):
         if spec.path.exists():
             pairs = load_labelled(spec.path)
             texts.extend(t for t, _ in pairs)
-            results[spec.name] = {"kind": spec.kind, **evaluate(matcher, pairs).to_json()}
+            results[spec.name] = {
+                "kind": spec.kind,
+                "words": evaluate(matcher, pairs).to_json(),
+                "combined": evaluate(combined, pairs).to_json(),
+            }
     p50, p99 = _latency_ms(matcher, texts, repetitions=20)
-    results["bundled_p50_ms"], results["bundled_p99_ms"] = round(p50, 4), round(p99, 4)
+    results["words_p50_ms"], results["words_p99_ms"] = round(p50, 4), round(p99, 4)
+    p50, p99 = _latency_ms(combined, texts, repetitions=2)
+    results["combined_p50_ms"], results["combined_p99_ms"] = round(p50, 3), round(p99, 3)
 
     probe = texts or ["I'm too busy"]
     for size in (1_000, 10_000):
@@ -240,9 +310,10 @@ def run() -> dict[str, Any]:
         results[f"synthetic_{size}_p50_ms"] = round(p50, 4)
         results[f"synthetic_{size}_p99_ms"] = round(p99, 4)
 
-    start = time.perf_counter()
-    matcher.match("I'm too busy " * 2_000_000)
-    results["ten_mb_message_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
+    for name, which in (("words", matcher), ("combined", combined)):
+        start = time.perf_counter()
+        which.match("I'm too busy " * 2_000_000)
+        results[f"{name}_ten_mb_message_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     results["peak_rss_mb"] = round(
         rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024, 1

@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     match = sub.add_parser("match", help="show the decision for a message")
     match.add_argument("text", nargs="?", help="the message; omitted: one message per stdin line")
     match.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    match.add_argument(
+        "--explain",
+        action="store_true",
+        help="show the word and meaning scores, the nearest trigger, the runner-up and the rule",
+    )
     match.add_argument("--kb", type=Path, help="knowledge-base directory (default: bundled)")
 
     check = sub.add_parser("check", help="validate the knowledge base")
@@ -66,10 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "run"
     try:
+        if command in ("match", "check", "console") and not _configure_matcher():
+            return 2
         if command == "match":
             from bot.cli import match_command
 
-            return match_command(args.text, as_json=args.json, kb_dir=args.kb)
+            return match_command(args.text, as_json=args.json, kb_dir=args.kb, explain=args.explain)
         if command == "check":
             from bot.cli import check_command
 
@@ -95,6 +102,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command()
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from bot.matching.semantic import ModelError
+
+        if not isinstance(exc, ModelError):
+            raise
+        sys.stderr.write(f"{exc}\n")  # missing/corrupt model file: one line naming it, exit 2
+        return 2
+
+
+def _configure_matcher() -> bool:
+    """Give ``match``, ``check`` and the console the live bot's matcher settings (thresholds,
+    model, cache); False after one line naming an invalid variable."""
+    from bot.matching.factory import config_from_settings, configure
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return False
+    configure(config_from_settings(settings))
+    return True
 
 
 if __name__ == "__main__":

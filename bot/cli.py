@@ -1,9 +1,11 @@
 """The ``match`` and ``check`` commands (output to sys.stdout, errors to sys.stderr).
 
 ``match`` contract (stable, other tools read it): one result per input message; with
-``--json`` each result is exactly ``Decision.to_json()`` on one line. Reading stdin, a blank
-line yields a silent result (``{"text": "", "answer": null, "suggestions": []}``) so output
-line N always belongs to input line N; a line that is not UTF-8 stops with an error naming it.
+``--json`` each result is ``Decision.to_json()`` on one line (``--explain`` adds an
+``explain`` object: the figures behind the decision; fields are only ever added). Reading
+stdin, a blank line yields a silent result (``{"text": "", "answer": null, "suggestions":
+[]}``) so output line N always belongs to input line N; a line that is not UTF-8 stops with
+an error naming it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.kb.check import check_knowledge
 from bot.kb.loader import load_knowledge
 from bot.kb.model import KBError, KnowledgeBase
 from bot.matching.types import Decision, Outcome
+
+if TYPE_CHECKING:
+    from bot.matching.factory import MatcherConfig
+    from bot.matching.hybrid import HybridMatcher
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,18 @@ def load_or_report(kb_dir: Path | None, err: TextIO | None = None) -> KnowledgeB
         return None
 
 
+def build_or_report(kb: KnowledgeBase, config: MatcherConfig | None) -> HybridMatcher | None:
+    """The factory's matcher, or None after one line naming the model file and the fix."""
+    from bot.matching.factory import build_matcher
+    from bot.matching.semantic import ModelError
+
+    try:
+        return build_matcher(kb, config)
+    except ModelError as exc:
+        _error(str(exc))
+        return None
+
+
 def format_decision(decision: Decision, *, as_json: bool) -> str:
     """One line: the JSON contract, or "answer: id (score)" / "suggest: a, b" / "silent"."""
     if as_json:
@@ -56,21 +74,43 @@ def format_decision(decision: Decision, *, as_json: bool) -> str:
     return "silent"
 
 
-def match_command(text: str | None, *, as_json: bool, kb_dir: Path | None) -> int:
-    """Print the decision for ``text``, or for each stdin line when ``text`` is None."""
+def match_command(
+    text: str | None,
+    *,
+    as_json: bool,
+    kb_dir: Path | None,
+    explain: bool = False,
+    config: MatcherConfig | None = None,
+) -> int:
+    """Print the decision for ``text``, or for each stdin line when ``text`` is None.
+
+    ``explain`` adds the figures behind each decision (``--explain``). Exit 2 when the
+    model is missing or corrupt.
+    """
     if text is not None and not text.strip():
         _error("empty message; give some text, or pipe one message per line on stdin")
         return EXIT_USAGE
     kb = load_or_report(kb_dir)
     if kb is None:
         return EXIT_ERROR
-    from bot.matching.engine import Matcher
+    matcher = build_or_report(kb, config)
+    if matcher is None:
+        return EXIT_USAGE
 
-    matcher = Matcher(kb)
+    def show(line: str) -> str:
+        if not line.strip():
+            return format_decision(Decision(text=line, outcome=Outcome.SILENT), as_json=as_json)
+        if not explain:
+            return format_decision(matcher.match(line), as_json=as_json)
+        explained = matcher.explain(line)
+        if as_json:
+            return json.dumps(explained.to_json(), ensure_ascii=False)
+        return "\n".join(explained.lines())
+
     out = sys.stdout
     try:
         if text is not None:
-            out.write(format_decision(matcher.match(text), as_json=as_json) + "\n")
+            out.write(show(text) + "\n")
             out.flush()
             return EXIT_OK
         for number, raw in enumerate(sys.stdin.buffer, start=1):
@@ -79,11 +119,7 @@ def match_command(text: str | None, *, as_json: bool, kb_dir: Path | None) -> in
             except UnicodeDecodeError as exc:
                 _error(f"stdin line {number} is not valid UTF-8 (byte {exc.start + 1})")
                 return EXIT_ERROR
-            if line.strip():
-                decision = matcher.match(line)
-            else:
-                decision = Decision(text=line, outcome=Outcome.SILENT)
-            out.write(format_decision(decision, as_json=as_json) + "\n")
+            out.write(show(line) + "\n")
             out.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -98,9 +134,16 @@ def _quiet_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def check_command(*, kb_dir: Path | None) -> int:
-    """Print the check report; 1 on any error, 0 when clean (warnings allowed)."""
-    report = check_knowledge(kb_dir)
+def check_command(*, kb_dir: Path | None, config: MatcherConfig | None = None) -> int:
+    """Print the check report; 1 on any error, 0 when clean (warnings allowed); 2 when the
+    model is missing or corrupt."""
+    from bot.matching.semantic import ModelError
+
+    try:
+        report = check_knowledge(kb_dir, config=config)
+    except ModelError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
     sys.stdout.write(report.format() + "\n")
     sys.stdout.flush()
     return EXIT_OK if report.ok else EXIT_ERROR

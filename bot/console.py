@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cards import Card, answer_card, benefit_pages, objections_card, suggestions_text
-from bot.cli import load_or_report
+from bot.cli import build_or_report, load_or_report
 from bot.kb.check import MatcherLike
 from bot.kb.model import KnowledgeBase
 from bot.matching.types import Outcome
+
+if TYPE_CHECKING:
+    from bot.matching.factory import MatcherConfig
 
 PROMPT = "you> "
 HELP = (
@@ -76,15 +80,17 @@ def reply_text(kb: KnowledgeBase, matcher: MatcherLike, text: str) -> str:
     return NO_ANSWER
 
 
-def console_command(*, kb_dir: Path | None, intro: str | None = None) -> int:
+def console_command(
+    *, kb_dir: Path | None, intro: str | None = None, config: MatcherConfig | None = None
+) -> int:
     """Run the prompt until ``quit``/``exit``/``:q``, EOF or Ctrl-C (exit 0); 1 if the KB
-    does not load."""
-    from bot.matching.engine import Matcher
-
+    does not load, 2 if the model is missing or corrupt."""
     kb = load_or_report(kb_dir)
     if kb is None:
         return 1
-    matcher = Matcher(kb)
+    matcher = build_or_report(kb, config)
+    if matcher is None:
+        return 2
     interactive = sys.stdin.isatty()
     out = sys.stdout
     if intro:
@@ -111,10 +117,11 @@ def console_command(*, kb_dir: Path | None, intro: str | None = None) -> int:
             reply = HELP
         elif text == ":reload":
             fresh = load_or_report(kb_dir, out)
-            if fresh is None:
+            rebuilt = build_or_report(fresh, config) if fresh is not None else None
+            if fresh is None or rebuilt is None:
                 reply = "kept the previous answers"
             else:
-                kb, matcher = fresh, Matcher(fresh)
+                kb, matcher = fresh, rebuilt
                 reply = f"reloaded: {len(kb.objections)} objections, {len(kb.benefits)} benefits"
         elif text == ":benefits":
             reply = "\n\n".join(render_card(c) for c in benefit_pages(kb))

@@ -127,26 +127,38 @@ def _load_settings() -> Settings | None:
 
 
 def knowledge_from_settings(settings: Settings) -> LiveKnowledge:
-    """The live knowledge base of ``KNOWLEDGE_DIR``, versioned in ``DATA_DIR/kb-history``.
+    """The live knowledge base of ``KNOWLEDGE_DIR`` and its matcher (the settings' model and
+    thresholds), versioned in ``DATA_DIR/kb-history``.
 
     Loading finishes a knowledge-base change that a killed process left (store journal)
-    first; hand edits accepted later are saved in the history. Raises KBError.
+    first; hand edits accepted later are saved in the history. Raises KBError, or
+    ``semantic.ModelError`` for a missing or corrupt model.
     """
     from bot.kb.live import LiveKnowledge
     from bot.kb.store import history_dir_of
+    from bot.matching.factory import config_from_settings, configure
 
+    config = config_from_settings(settings)
+    configure(config)  # the upload preview and /kb check build their matchers with it
     return LiveKnowledge(
-        settings.knowledge_dir, settings.thresholds, history_dir=history_dir_of(settings.data_dir)
+        settings.knowledge_dir, config, history_dir=history_dir_of(settings.data_dir)
     )
 
 
 def _load_knowledge(settings: Settings) -> LiveKnowledge | None:
+    """The live knowledge base and its matcher, or None after saying what to fix (a broken
+    knowledge base: every problem; a missing or corrupt model: one line naming the file)."""
+    from bot.matching.semantic import ModelError
+
     try:
         return knowledge_from_settings(settings)
     except KBError as exc:
         _error(f"the knowledge base in {settings.knowledge_dir} (KNOWLEDGE_DIR) does not load:")
         for line in [str(p) for p in exc.problems] or [str(exc)]:
             _error(line)
+        return None
+    except ModelError as exc:
+        _error(str(exc))
         return None
 
 
@@ -301,7 +313,13 @@ def _connect(
     token: Secret,
     main: Callable[[Settings, LiveKnowledge, str], Coroutine[Any, Any, None]],
 ) -> int:
-    """Load the knowledge base, set up logging and the REST base, then run ``main``."""
+    """Load the encoder and the knowledge base, set up logging and the REST base, run ``main``."""
+    from bot.matching.semantic import check_model
+
+    problem = check_model(settings.model_dir)  # a missing or corrupt model: one line, exit 2
+    if problem is not None:
+        _error(problem)
+        return EXIT_FIX_CONFIG
     knowledge = _load_knowledge(settings)
     if knowledge is None:
         return EXIT_FIX_CONFIG
@@ -318,8 +336,13 @@ def run_command() -> int:
     if settings.token is None:
         if sys.stdin.isatty():
             from bot.console import console_command
+            from bot.matching.factory import config_from_settings
 
-            return console_command(kb_dir=settings.knowledge_dir, intro=NO_TOKEN_CONSOLE)
+            return console_command(
+                kb_dir=settings.knowledge_dir,
+                intro=NO_TOKEN_CONSOLE,
+                config=config_from_settings(settings),
+            )
         _error(NO_TOKEN_HINT)
         return EXIT_FIX_CONFIG
     return _connect(settings, settings.token, _serve)

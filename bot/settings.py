@@ -85,6 +85,9 @@ class Settings:
     unanswered_member_daily_limit: int = 20
     unanswered_server_daily_limit: int = 500
     forum_channel_ids: frozenset[int] = frozenset()
+    model_dir: Path | None = None
+    """The sentence encoder's directory (None: the bundled model)."""
+    model_threads: int = 1
 
     @property
     def database_path(self) -> Path:
@@ -245,6 +248,15 @@ def _parse(env: Mapping[str, str]) -> Settings:
         _convert(env, "MATCH_CLEAR_LEAD_MARGIN", _score, "a score margin between 0 and 100"),
         _DEFAULTS.clear_lead_margin,
     )
+    meaning = {
+        name: opt(_convert(env, var, _score, score), getattr(_DEFAULTS, name))
+        for name, var in (
+            ("meaning_keep", "MATCH_MEANING_KEEP"),
+            ("meaning_answer", "MATCH_MEANING_ANSWER"),
+            ("meaning_margin", "MATCH_MEANING_MARGIN"),
+            ("meaning_negative_margin", "MATCH_MEANING_NEGATIVE_MARGIN"),
+        )
+    }
     if suggest > answer:
         raise SettingsError(
             f"MATCH_SUGGEST_THRESHOLD={suggest:g} is invalid: expected a score no higher "
@@ -310,6 +322,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
             clear_lead_answer=clear_lead_answer,
             clear_lead_margin=clear_lead_margin,
             max_suggestions=_DEFAULTS.max_suggestions,
+            **meaning,
         ),
         moderator_role_ids=opt(
             _convert(env, "MODERATOR_ROLE_IDS", _snowflakes, snowflakes), frozenset()
@@ -350,6 +363,11 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ),
         forum_channel_ids=opt(
             _convert(env, "FORUM_CHANNEL_IDS", _snowflakes, snowflakes), frozenset()
+        ),
+        model_dir=_convert(env, "MODEL_DIR", _existing_dir, "an existing directory"),
+        model_threads=opt(
+            _convert(env, "MODEL_THREADS", _positive_int, "a whole number >= 1"),
+            defaults.model_threads,
         ),
     )
 

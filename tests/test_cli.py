@@ -12,7 +12,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
-from bot.matching.engine import Matcher
+from bot.matching.factory import build_matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ def test_match_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(out)
     assert set(result) == {"text", "answer", "suggestions"}
     assert result["text"] == "I'm far too busy for twitter"
-    expected = Matcher(load_knowledge()).match("I'm far too busy for twitter").to_json()
+    expected = build_matcher(load_knowledge()).match("I'm far too busy for twitter").to_json()
     assert result == json.loads(json.dumps(expected))
     if result["answer"] is not None:
         assert set(result["answer"]) == {"id", "kind", "score"}
@@ -47,7 +47,7 @@ def test_match_stdin_one_result_per_line(
     results = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [r["text"] for r in results] == lines
     assert results[1] == {"text": "", "answer": None, "suggestions": []}
-    matcher = Matcher(load_knowledge())
+    matcher = build_matcher(load_knowledge())
     for r in results[:1] + results[2:]:
         assert r == json.loads(json.dumps(matcher.match(r["text"]).to_json()))
 
@@ -58,7 +58,7 @@ def test_match_human_output(
     set_stdin(monkeypatch, b"i'm too busy\r\n\n")
     assert main(["match"]) == 0
     first, second = capsys.readouterr().out.splitlines()
-    decision = Matcher(load_knowledge()).match("i'm too busy")
+    decision = build_matcher(load_knowledge()).match("i'm too busy")
     if decision.answer is not None:
         assert first == f"answer: {decision.answer.id} ({decision.answer.score:.1f})"
     else:
@@ -196,3 +196,38 @@ def test_subprocess_check_bad_dir(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "bad.yaml:1: anchors (&a) are not allowed" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_match_explain_shows_both_keys_and_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["match", "--explain", "I'm far too busy for twitter"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("answer: too-busy")
+    for label in ("words:", "meaning:", "nearest:", "runner-up:", "-> answer too-busy"):
+        assert label in out
+
+
+def test_match_explain_json_adds_fields_and_keeps_the_contract(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = "good morning everyone, coffee is on me today"
+    assert main(["match", "--json", "--explain", text]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"text", "answer", "suggestions"} <= set(result)
+    assert result["answer"] is None
+    explain = result["explain"]
+    assert explain["rule"]
+    whole = explain["parts"][0]
+    assert whole["text"] == text
+    assert {"word", "meaning", "nearest", "runner_up", "margin", "negative", "rule"} <= set(whole)
+    assert isinstance(whole["meaning"]["score"], float)
+
+
+def test_a_broken_model_dir_stops_match_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "model").mkdir()
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path / "model"))
+    assert main(["match", "I'm too busy"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(tmp_path / "model" / "model.onnx") in err[0]

@@ -11,7 +11,7 @@ from bot.__main__ import main
 from bot.cards import answer_card
 from bot.console import NO_ANSWER, console_command, plain_text, render_card, reply_text
 from bot.kb.loader import load_knowledge
-from bot.matching.engine import Matcher
+from bot.matching.factory import build_matcher
 from bot.matching.types import Outcome
 
 
@@ -27,7 +27,7 @@ def test_answer_is_printed_as_the_card(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kb = load_knowledge()
-    decision = Matcher(kb).match("I'm far too busy for twitter")
+    decision = build_matcher(kb).match("I'm far too busy for twitter")
     assert decision.outcome is Outcome.ANSWER
     assert decision.answer is not None
     entry = kb.get(decision.answer.id)
@@ -41,7 +41,7 @@ def test_answer_is_printed_as_the_card(
 def test_chit_chat_gets_no_answer(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    matcher = Matcher(load_knowledge())
+    matcher = build_matcher(load_knowledge())
     chat = [
         "see you at the meeting tomorrow",
         "good morning everyone",
@@ -56,7 +56,7 @@ def test_chit_chat_gets_no_answer(
 
 def test_reply_text_suggests_in_middle_band() -> None:
     kb = load_knowledge()
-    matcher = Matcher(kb)
+    matcher = build_matcher(kb)
     for text in (
         "twitter for my career maybe",
         "conference stuff",
@@ -141,7 +141,7 @@ def test_console_footer_credits_community_advice_truthfully(
 ) -> None:
     kb = load_knowledge()
     message = "i'm worried about hipaa"
-    decision = Matcher(kb).match(message)
+    decision = build_matcher(kb).match(message)
     assert decision.answer is not None
     assert decision.answer.id == "patient-privacy"
     status, out = run(monkeypatch, capsys, message.encode() + b"\n")

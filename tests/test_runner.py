@@ -214,7 +214,9 @@ def test_no_token_in_a_terminal_says_the_console_opens(monkeypatch: pytest.Monke
 
     seen: dict[str, str | None] = {}
 
-    def fake_console(*, kb_dir: Path | None, intro: str | None = None) -> int:
+    def fake_console(
+        *, kb_dir: Path | None, intro: str | None = None, config: object = None
+    ) -> int:
         seen["intro"] = intro
         return 0
 
@@ -229,3 +231,74 @@ def test_no_token_in_a_terminal_says_the_console_opens(monkeypatch: pytest.Monke
     assert "local console" in intro
     assert "then run again" not in intro
     assert "DISCORD_TOKEN" in intro
+
+
+def broken_model_dir(tmp_path: Path, damage: str) -> Path:
+    from bot.matching.semantic import DEFAULT_MODEL_DIR
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "tokenizer.json").write_bytes((DEFAULT_MODEL_DIR / "tokenizer.json").read_bytes())
+    if damage == "corrupt":
+        data = (DEFAULT_MODEL_DIR / "model.onnx").read_bytes()
+        (model_dir / "model.onnx").write_bytes(data[: len(data) // 3])
+    return model_dir
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_bad_model_file_stops_the_bot_before_connecting(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    damage: str,
+) -> None:
+    import bot.matching.semantic as semantic
+    from bot.__main__ import main
+
+    model_dir = broken_model_dir(tmp_path, damage)
+    monkeypatch.setattr(semantic, "DEFAULT_MODEL_DIR", model_dir)
+    for key in list(os.environ):
+        if key.startswith(("DISCORD_", "SHARD_", "MATCH_")) or key == "KNOWLEDGE_DIR":
+            monkeypatch.delenv(key)
+    token = base64.urlsafe_b64encode(b"123456789012345678").decode().rstrip("=")
+    monkeypatch.setenv("DISCORD_TOKEN", f"{token}.abc.def")
+    monkeypatch.setenv("DISCORD_API_BASE", "http://127.0.0.1:9/api/v10")  # never reached
+    monkeypatch.chdir(tmp_path)  # no .env there
+
+    assert main(["run"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert str(model_dir / "model.onnx") in lines[0]
+    assert "Traceback" not in lines[0]
+
+
+def test_model_error_from_any_command_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.cli
+    from bot.__main__ import main
+    from bot.matching.semantic import ModelError
+
+    def broken(**_: object) -> int:
+        raise ModelError("sentence-encoder file missing: /x/model.onnx: run `make model`")
+
+    monkeypatch.setattr(bot.cli, "check_command", broken)
+    assert main(["check"]) == 2
+    assert capsys.readouterr().err == (
+        "sentence-encoder file missing: /x/model.onnx: run `make model`\n"
+    )
+
+
+def test_model_dir_setting_is_the_model_checked_at_start(tmp_path: Path) -> None:
+    model_dir = broken_model_dir(tmp_path, "corrupt")
+    token = base64.urlsafe_b64encode(b"123456789012345678").decode().rstrip("=")
+    result = run_bot(
+        tmp_path,
+        DISCORD_TOKEN=f"{token}.abc.def",
+        DISCORD_API_BASE="http://127.0.0.1:9/api/v10",  # never reached
+        MODEL_DIR=str(model_dir),
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(model_dir / "model.onnx") in lines[0]

@@ -198,7 +198,10 @@ class Answers(commands.Cog):
         )
         if config is None:
             return
-        decision = self.bot.knowledge.matcher.match(content[:MAX_QUESTION])
+        # The sentence encoder takes milliseconds: off the event loop, which keeps serving
+        # Discord (and its rate-limit headers) meanwhile.
+        matcher = self.bot.knowledge.matcher
+        decision = await asyncio.to_thread(matcher.match, content[:MAX_QUESTION])
         if decision.outcome is not Outcome.ANSWER or decision.answer is None:
             return
         entry_id = decision.answer.id
@@ -231,8 +234,9 @@ class Answers(commands.Cog):
 
     async def _answer_directly(self, message: discord.Message, text: str, *, via: str) -> None:
         guild_id = message.guild.id if message.guild else None
-        kb = self.bot.knowledge.kb
-        decision = self.bot.knowledge.matcher.match(text[:MAX_QUESTION])
+        snapshot = self.bot.knowledge.snapshot
+        kb = snapshot.kb
+        decision = await asyncio.to_thread(snapshot.matcher.match, text[:MAX_QUESTION])
         if decision.outcome is Outcome.ANSWER and decision.answer is not None:
             entry = kb.get(decision.answer.id)
             if entry is not None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.cards import answer_card
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts, scan_knowledge_files
 from bot.kb.model import Entry, KBError, KnowledgeBase, Objection, Problem
 from bot.matching.types import Candidate, Decision, Outcome
+
+if TYPE_CHECKING:
+    from bot.matching.factory import MatcherConfig
 
 
 class MatcherLike(Protocol):
@@ -61,7 +64,11 @@ class CheckReport:
 
 
 def check_knowledge(
-    directory: Path | None = None, *, matcher: MatcherLike | None = None, label: str | None = None
+    directory: Path | None = None,
+    *,
+    matcher: MatcherLike | None = None,
+    config: MatcherConfig | None = None,
+    label: str | None = None,
 ) -> CheckReport:
     """Load ``directory`` (default: bundled) and check it; never raises for a bad KB.
 
@@ -80,24 +87,34 @@ def check_knowledge(
     except KBError as exc:
         return CheckReport((*exc.problems, *read))
     return CheckReport(
-        (*read, *check_kb(kb, matcher=matcher)),
+        (*read, *check_kb(kb, matcher=matcher, config=config)),
         len(kb.files),
         len(kb.objections),
         len(kb.benefits),
     )
 
 
-def check_kb(kb: KnowledgeBase, *, matcher: MatcherLike | None = None) -> list[Problem]:
-    """Problems of an already-loaded knowledge base: limits, examples, trigger conflicts."""
+def check_kb(
+    kb: KnowledgeBase, *, matcher: MatcherLike | None = None, config: MatcherConfig | None = None
+) -> list[Problem]:
+    """Problems of an already-loaded knowledge base: limits, examples, negatives, ordinary
+    talk and trigger conflicts. The matcher comes from the factory (``config``, default the
+    process's) unless one is given."""
     if matcher is None:
-        from bot.matching.engine import Matcher
+        import dataclasses
 
-        matcher = Matcher(kb)
+        from bot.matching.factory import build_matcher, current_config
+
+        # The checked messages are the knowledge base's own texts: their embeddings are cached.
+        config = config if config is not None else current_config()
+        matcher = build_matcher(kb, dataclasses.replace(config, cache_messages=True))
     problems: list[Problem] = []
     for entry in kb.entries:
         problems += _limit_problems(kb, entry)
         problems += _example_problems(entry, matcher)
+        problems += _negative_problems(entry, matcher)
         problems += _trigger_warnings(entry, matcher)
+    problems += _ordinary_problems(kb, matcher)
     problems.sort(key=lambda p: (p.severity != "error", p.file, p.line))
     return problems
 
@@ -119,8 +136,11 @@ def _limit_problems(kb: KnowledgeBase, entry: Entry) -> list[Problem]:
 def _example_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
     problems: list[Problem] = []
     lines = entry.example_lines or (0,) * len(entry.examples)
+    # An example must get its answer from the rest of its entry, not from its own copy among
+    # the entry's embedded texts (a matcher without meaning has no such copy).
+    match = getattr(matcher, "match_unseen", matcher.match)
     for example, line in zip(entry.examples, lines, strict=True):
-        decision = matcher.match(example)
+        decision = match(example)
         if decision.outcome is Outcome.ANSWER and decision.answer is not None:
             if decision.answer.id == entry.id:
                 continue
@@ -133,10 +153,58 @@ def _example_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
             Problem(
                 entry.location.file,
                 line or _line(entry, "examples"),
-                f"example {example!r} of `{entry.id}` does not get its answer: the bot {got}",
+                f"example {example!r} of `{entry.id}` does not get its answer: the bot {got}; "
+                f"{_advice(entry, got)}",
             )
         )
     return problems
+
+
+def _negative_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
+    """Each ``not_this`` message must not get its entry."""
+    problems: list[Problem] = []
+    lines = entry.not_this_lines or (0,) * len(entry.not_this)
+    for message, line in zip(entry.not_this, lines, strict=True):
+        decision = matcher.match(message)
+        if decision.answer is None or decision.answer.id != entry.id:
+            continue
+        problems.append(
+            Problem(
+                entry.location.file,
+                line or _line(entry, "not_this"),
+                f"not_this {message!r} of `{entry.id}` gets that answer "
+                f"({decision.answer.score:.1f}); make the entry's triggers more specific, "
+                "or add more messages like it to not_this",
+            )
+        )
+    return problems
+
+
+def _ordinary_problems(kb: KnowledgeBase, matcher: MatcherLike) -> list[Problem]:
+    """Every ordinary line must get no answer."""
+    problems: list[Problem] = []
+    locations = kb.ordinary_locations or (None,) * len(kb.ordinary)
+    for message, where in zip(kb.ordinary, locations, strict=True):
+        decision = matcher.match(message)
+        if decision.outcome is not Outcome.ANSWER or decision.answer is None:
+            continue
+        problems.append(
+            Problem(
+                where.file if where else "",
+                where.line if where else 0,
+                f"ordinary talk {message!r} gets `{decision.answer.id}` "
+                f"({decision.answer.score:.1f}); add it (or messages like it) to that entry's "
+                "not_this, or make its triggers more specific",
+            )
+        )
+    return problems
+
+
+def _advice(entry: Entry, got: str) -> str:
+    """What a moderator can do about an example that misses its entry."""
+    if got.startswith("answers"):
+        return f"add triggers like it to `{entry.id}`, or add it to the other entry's not_this"
+    return f"add triggers like it (other words for the same thing) to `{entry.id}`"
 
 
 def _trigger_warnings(entry: Entry, matcher: MatcherLike) -> list[Problem]:
@@ -154,7 +222,8 @@ def _trigger_warnings(entry: Entry, matcher: MatcherLike) -> list[Problem]:
                 entry.location.file,
                 line or _line(entry, "triggers"),
                 f"trigger {trigger!r} of `{entry.id}` matches `{top.id}` better "
-                f"({top.score:.1f} vs {own_text})",
+                f"({top.score:.1f} vs {own_text}): reword it with words only `{entry.id}` "
+                f"uses, or move it to `{top.id}` if that is what it means",
                 severity="warning",
             )
         )

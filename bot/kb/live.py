@@ -29,7 +29,8 @@ from watchfiles import Change, awatch
 from bot.kb import store
 from bot.kb.loader import load_knowledge_from_texts, scan_knowledge_files
 from bot.kb.model import KBError, KnowledgeBase, Problem
-from bot.matching.engine import Matcher
+from bot.matching.factory import MatcherConfig, build_matcher
+from bot.matching.hybrid import HybridMatcher
 from bot.matching.types import Thresholds
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class KBSnapshot:
     """A knowledge base and the matcher built from it, always swapped together."""
 
     kb: KnowledgeBase
-    matcher: Matcher
+    matcher: HybridMatcher
     files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     """The file contents the knowledge base was built from, by name."""
 
@@ -76,7 +77,7 @@ def _label(directory: Path) -> str:
     return f"{directory.name or 'knowledge'}/"
 
 
-def _build(directory: Path, thresholds: Thresholds, history_dir: Path | None) -> KBSnapshot:
+def _build(directory: Path, config: MatcherConfig, history_dir: Path | None) -> KBSnapshot:
     """Load and validate ``directory`` and build its matcher (blocking; raises KBError)."""
     label = _label(directory)
     if history_dir is not None:
@@ -91,7 +92,7 @@ def _build(directory: Path, thresholds: Thresholds, history_dir: Path | None) ->
         raise KBError([*exc.problems, *problems]) from None
     for problem in problems:
         log.warning("knowledge directory %s: %s", directory, problem)
-    return KBSnapshot(kb, Matcher(kb, thresholds), files)
+    return KBSnapshot(kb, build_matcher(kb, config, prune=True), files)
 
 
 def _diff(old: KnowledgeBase, new: KnowledgeBase) -> KBDiff | None:
@@ -128,17 +129,25 @@ class LiveKnowledge:
     """The current knowledge base and matcher, hot-reloadable from ``directory``."""
 
     def __init__(
-        self, directory: Path, thresholds: Thresholds, *, history_dir: Path | None = None
+        self,
+        directory: Path,
+        config: MatcherConfig | Thresholds,
+        *,
+        history_dir: Path | None = None,
     ) -> None:
-        """Load ``directory`` synchronously; raises KBError if it is not valid.
+        """Load ``directory`` synchronously; raises KBError if it is not valid (and
+        ``semantic.ModelError`` if the model is missing or corrupt).
 
         ``history_dir`` is the store's version history (``DATA_DIR/kb-history``): see the
         module docstring. Without it no hand edit is saved.
         """
         self.directory = Path(directory)
-        self.thresholds = thresholds
+        if isinstance(config, Thresholds):
+            config = MatcherConfig(thresholds=config)
+        self.config = config
+        self.thresholds = config.thresholds
         self.history_dir = history_dir
-        self._snapshot = _build(self.directory, thresholds, history_dir)
+        self._snapshot = _build(self.directory, config, history_dir)
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
 
@@ -153,7 +162,7 @@ class LiveKnowledge:
         return self._snapshot.kb
 
     @property
-    def matcher(self) -> Matcher:
+    def matcher(self) -> HybridMatcher:
         """The matcher built from the current knowledge base."""
         return self._snapshot.matcher
 
@@ -176,9 +185,7 @@ class LiveKnowledge:
             old = self._snapshot
             label = _label(self.directory)
             try:
-                new = await asyncio.to_thread(
-                    _build, self.directory, self.thresholds, self.history_dir
-                )
+                new = await asyncio.to_thread(_build, self.directory, self.config, self.history_dir)
             except KBError as exc:
                 problems = tuple(exc.problems) or (Problem(label, 0, "invalid knowledge base"),)
                 result = ReloadResult(False, problems, None)

@@ -160,6 +160,7 @@ class Matcher:
             for e in self._entries
         ]
         self._is_objection = [kind == EntryKind.OBJECTION for kind in self._kinds]
+        self._positions = {entry.id: index for index, entry in enumerate(self._entries)}
         # Inflected forms map to the vocabulary word with the same stem ("puts" -> "put").
         self._stem_forms: dict[str, str] = {}
         for word in sorted(self._vocab):
@@ -412,34 +413,42 @@ class Matcher:
 
     def match(self, text: str) -> Decision:
         """ANSWER, SUGGEST or SILENT for one message."""
+        return self.decide(text)[0]
+
+    def decide(self, text: str) -> tuple[Decision, str]:
+        """The decision for one message and the rule that made it (for ``--explain``)."""
         limits = self.thresholds
         raw = tokenize(text)
         if not raw:
-            return Decision(text, Outcome.SILENT)
+            return Decision(text, Outcome.SILENT), "no words"
         message = self._prepare(raw)
         # Candidates are (entry index, score) pairs: Candidate objects are built only for
         # what the decision carries.
         ranked = self._ranked(message, limit=max(limits.max_suggestions, 2) + _RANK_EXTRA)
         if not ranked or ranked[0][1] < limits.suggest:
-            return Decision(text, Outcome.SILENT)
+            return Decision(text, Outcome.SILENT), "word score below the suggest threshold"
         is_objection = self._is_objection
         if not _asks(text, raw):
             # A statement is never answered with a benefit, so a benefit is no rival either:
             # "I'm shy" is the introvert objection even if "introverts can network" scores close.
             objections = [c for c in ranked if is_objection[c[0]]]
             if not objections or objections[0][1] < limits.suggest:
-                return self._suggest(text, ranked[: limits.max_suggestions])
+                reason = "a statement, and only a benefit matches (benefits answer questions)"
+                return self._suggest(text, ranked[: limits.max_suggestions]), reason
             ranked = objections
         best, score = ranked[0]
         plain = " ".join(raw)
-        if _LOGISTICS.search(plain) or (is_objection[best] and _PRAISE.search(plain)):
-            return self._suggest(text, ranked)
+        if _LOGISTICS.search(plain):
+            return self._suggest(text, ranked), "a request to the channel or a note to someone"
+        if is_objection[best] and _PRAISE.search(plain):
+            return self._suggest(text, ranked), "praise, thanks, wishes or a farewell"
         if not self._in_context(message, best):
             # Everyday talk in the entry's words ("busy day in clinic"), not an objection.
-            return self._suggest(text, ranked)
+            return self._suggest(text, ranked), "everyday talk (the entry's context/everyday)"
         lead = score - (ranked[1][1] if len(ranked) > 1 else 0.0)
         if score >= limits.answer and lead >= limits.margin:
-            return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
+            answer = self._candidate(best, score)
+            return Decision(text, Outcome.ANSWER, answer=answer), "word score and margin"
         if (
             is_objection[best]
             and score >= limits.clear_lead_answer
@@ -454,7 +463,8 @@ class Matcher:
             if len(rivals) < len(ranked) - 1 and (
                 score - (rivals[0][1] if rivals else 0.0) >= limits.clear_lead_margin
             ):
-                return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
+                answer = self._candidate(best, score)
+                return Decision(text, Outcome.ANSWER, answer=answer), "clear lead on its own words"
         if (
             score >= limits.clear_lead_answer
             and lead >= limits.clear_lead_margin
@@ -466,8 +476,22 @@ class Matcher:
             # A benefit also needs a question about what Twitter does for the asker
             # ("can twitter get me talks?"), not about logistics ("is there a session?",
             # "will my talk be recorded?").
-            return Decision(text, Outcome.ANSWER, answer=self._candidate(best, score))
-        return self._suggest(text, ranked)
+            answer = self._candidate(best, score)
+            return Decision(text, Outcome.ANSWER, answer=answer), "clear lead on topic words"
+        if score < limits.answer:
+            return self._suggest(text, ranked), "word score below the answer threshold"
+        return self._suggest(text, ranked), "word score too close to the runner-up"
+
+    def in_context(self, text: str, entry_id: str) -> bool:
+        """Whether ``text`` may get the entry ``entry_id`` by its ``context`` and ``everyday``
+        lists (always, for an entry without them)."""
+        position = self._positions.get(entry_id)
+        raw = tokenize(text)
+        if position is None or not raw:
+            return position is not None
+        if not self._context[position] and self._everyday[position] is None:
+            return True
+        return self._in_context(self._prepare(raw), position)
 
     def _in_context(self, message: _Message, position: int) -> bool:
         """Whether the message reads as the entry's objection rather than everyday talk.
@@ -580,6 +604,25 @@ _LOGISTICS = re.compile(
 I find the slides", "what hashtag should we use", "good accounts to follow?", "who's going to
 the congress?") or a note to someone ("I tagged you") is never answered from the knowledge
 base."""
+
+
+def channel_rule(text: str, *, objection: bool) -> str | None:
+    """The rule that keeps ``text`` from ever being answered with such an entry, or None.
+
+    Requests to the channel and notes to someone are never answered; praise, thanks, wishes
+    and farewells are never an objection.
+    """
+    plain = " ".join(tokenize(text))
+    if _LOGISTICS.search(plain):
+        return "a request to the channel or a note to someone"
+    if objection and _PRAISE.search(plain):
+        return "praise, thanks, wishes or a farewell"
+    return None
+
+
+def asks(text: str) -> bool:
+    """Whether a message reads as a question, a request or hearsay (a benefit answers it)."""
+    return _asks(text, tokenize(text))
 
 
 def _rhetorical(norm: str) -> bool:

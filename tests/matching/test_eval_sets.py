@@ -13,7 +13,7 @@ import pytest
 
 from bench.matcher import EVAL_SETS, EvalResult, EvalSet, evaluate, load_labelled
 from bot.kb.loader import load_knowledge
-from bot.matching.engine import Matcher
+from bot.matching.factory import build_matcher
 from bot.matching.types import Outcome
 
 BY_NAME = {spec.name: spec for spec in EVAL_SETS}
@@ -21,7 +21,7 @@ BY_NAME = {spec.name: spec for spec in EVAL_SETS}
 
 @cache
 def _result(path: Path) -> EvalResult:
-    return evaluate(Matcher(load_knowledge()), load_labelled(path))
+    return evaluate(build_matcher(load_knowledge()), load_labelled(path))
 
 
 def _report(result: EvalResult, spec: EvalSet | None = None) -> str:
@@ -100,12 +100,12 @@ def test_blind_right_decisions(spec: EvalSet) -> None:
 
 
 def test_every_bundled_example_answers_its_own_entry() -> None:
-    matcher = Matcher(load_knowledge())
+    matcher = build_matcher(load_knowledge())
     misses = [
         f"{entry.id}: {example!r} -> {matcher.match(example).to_json()}"
         for entry in matcher.kb.entries
         for example in entry.examples
-        if (decision := matcher.match(example)).outcome is not Outcome.ANSWER
+        if (decision := matcher.match_unseen(example)).outcome is not Outcome.ANSWER
         or decision.answer is None
         or decision.answer.id != entry.id
     ]

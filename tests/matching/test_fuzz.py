@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.kb.loader import load_knowledge
-from bot.matching.engine import Matcher
+from bot.matching.factory import build_matcher
+from bot.matching.hybrid import HybridMatcher
 from bot.matching.types import Decision, Outcome
 
 _PIECES = st.sampled_from(
@@ -43,8 +44,8 @@ _TEXT = st.lists(st.one_of(st.text(max_size=60), _PIECES), max_size=80).map("".j
 
 
 @cache
-def _matcher() -> Matcher:
-    return Matcher(load_knowledge())
+def _matcher() -> HybridMatcher:
+    return build_matcher(load_knowledge())
 
 
 @settings(max_examples=300, deadline=None)

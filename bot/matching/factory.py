@@ -1,0 +1,163 @@
+"""The one place that builds a matcher: the bot, ``match``, the console, ``check`` and the
+upload preview all get the same decision, with the same thresholds, model and cache.
+
+The sentence encoder is loaded once per process and shared, with one embedding cache per
+model and cache file: building a matcher for a changed knowledge base embeds only new texts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.kb.model import KnowledgeBase
+from bot.matching.hybrid import HybridMatcher
+from bot.matching.meaning import Embedder, Vectors
+from bot.matching.types import Thresholds
+
+if TYPE_CHECKING:
+    from bot.matching.semantic import EmbeddingCache
+    from bot.settings import Settings
+
+__all__ = [
+    "MatcherConfig",
+    "build_matcher",
+    "config_from_settings",
+    "configure",
+    "current_config",
+    "load_embedder",
+]
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = "embeddings.cache"
+"""The embedding cache's file name in ``DATA_DIR``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherConfig:
+    """Everything a matcher is built from besides the knowledge base."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    model_dir: Path | None = None
+    """The sentence encoder's directory (None: the bundled model)."""
+    cache_path: Path | None = None
+    """The embedding cache file (None: in memory only, shared by the process)."""
+    threads: int = 1
+    meaning: bool = True
+    """False: the word engine alone (for comparisons)."""
+    cache_messages: bool = False
+    """Cache the messages' embeddings too: for ``check``, whose messages are the knowledge
+    base's own texts (the bot never caches members' messages)."""
+
+
+_configured: MatcherConfig | None = None
+_lock = threading.Lock()
+_embedders: dict[tuple[str, Path | None], _Shared] = {}
+
+
+def configure(config: MatcherConfig) -> None:
+    """Make ``config`` the process's default (the bot does this from its settings at start)."""
+    global _configured
+    _configured = config
+
+
+def configure_default() -> None:
+    """Forget :func:`configure`: the built-in defaults again (for tests)."""
+    global _configured
+    _configured = None
+
+
+def current_config() -> MatcherConfig:
+    """The process's default configuration (the built-in defaults until :func:`configure`)."""
+    return _configured if _configured is not None else MatcherConfig()
+
+
+def config_from_settings(settings: Settings) -> MatcherConfig:
+    """The live bot's matcher configuration: thresholds, model, threads and cache file."""
+    return MatcherConfig(
+        thresholds=settings.thresholds,
+        model_dir=settings.model_dir,
+        cache_path=settings.data_dir / CACHE_FILE,
+        threads=settings.model_threads,
+    )
+
+
+class _Shared:
+    """An embedding cache shared by the process's matchers (one call at a time), and the
+    encoder itself for messages (never cached)."""
+
+    def __init__(self, cache: EmbeddingCache, encoder: Embedder, model_id: str) -> None:
+        self._cache = cache
+        self.encoder = encoder
+        self.model_id = model_id
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        with self._lock:
+            return self._cache.encode(texts)
+
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The embedding cache behind this embedder."""
+        return self._cache
+
+    def retain(self, texts: Sequence[str]) -> int:
+        """Forget every cached text but ``texts``; how many went."""
+        with self._lock:
+            return self._cache.retain(texts)
+
+
+def load_embedder(config: MatcherConfig) -> _Shared:
+    """The shared embedder for ``config``'s model and cache (the model is loaded once).
+
+    Raises ``semantic.ModelError`` (one line naming the file and the fix) when the model is
+    missing or corrupt.
+    """
+    from bot.matching.semantic import EmbeddingCache, shared_encoder
+
+    encoder = shared_encoder(config.model_dir, threads=config.threads)
+    with _lock:
+        cache_key = (encoder.model_id, config.cache_path)
+        shared = _embedders.get(cache_key)
+        if shared is None:
+            cache = EmbeddingCache(encoder, config.cache_path)
+            # Another cache file of the same model in this process (tests, a second bot):
+            # its entries are valid here too, so only texts neither has seen are encoded.
+            for other in _embedders.values():
+                if other.model_id == encoder.model_id:
+                    cache.adopt(other.cache)
+            shared = _Shared(cache, encoder, encoder.model_id)
+            _embedders[cache_key] = shared
+        return shared
+
+
+def build_matcher(
+    kb: KnowledgeBase, config: MatcherConfig | None = None, *, prune: bool = False
+) -> HybridMatcher:
+    """The matcher for ``kb`` (``config`` defaults to the process's, see :func:`configure`).
+
+    ``prune`` (the live knowledge base after a reload): the embedding cache forgets texts
+    ``kb`` no longer uses, so it does not grow with every edit.
+    """
+    config = config if config is not None else current_config()
+    if not config.meaning:
+        return HybridMatcher(kb, config.thresholds)
+    shared = load_embedder(config)
+    matcher = HybridMatcher(
+        kb,
+        config.thresholds,
+        embedder=shared,
+        queries=shared if config.cache_messages else shared.encoder,
+        model_id=shared.model_id,
+    )
+    if prune and matcher.index is not None:
+        index = matcher.index
+        gone = shared.retain([*index.texts, *index.negatives, *index.ordinary])
+        if gone:
+            log.info("embedding cache: %d texts no longer used were dropped", gone)
+    return matcher

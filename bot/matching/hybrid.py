@@ -1,0 +1,377 @@
+"""The decision: words and meaning must agree; a clear meaning rescues what the words miss.
+
+* **Both keys.** The word engine (``engine.Matcher``) proposes an answer; it is given only if
+  the message is also close in meaning to that entry (``meaning_keep``) and not closer to one
+  of the entry's ``not_this`` messages or to the ordinary talk.
+* **Rescue.** When the words give no answer, an entry clearly nearest in meaning answers: at
+  least ``meaning_answer``, ``meaning_margin`` ahead of the next entry and
+  ``meaning_negative_margin`` ahead of the nearest negative. A benefit is rescued only for a
+  question; requests to the channel and praise are never answered (the engine's rules).
+* **Parts.** A long post or a reply is judged whole first, then sentence by sentence
+  (``split.units``); parts answer only when they agree on one entry.
+
+:meth:`HybridMatcher.explain` returns every figure behind a decision (pure data, reused by
+the CLI and any moderator command).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.kb.model import EntryKind, KnowledgeBase
+from bot.matching.engine import Matcher, asks, channel_rule
+from bot.matching.meaning import Embedder, Meaning, MeaningIndex, Nearest
+from bot.matching.split import units
+from bot.matching.types import Candidate, Decision, Outcome, Thresholds
+
+ORDINARY_MARGIN = 10.0
+"""A word answer is blocked by ordinary talk only when the message is this much closer to an
+ordinary line than to the entry (cosine x 100): ordinary talk shares a server's style with
+real objections, and measured on the tuning sets a smaller margin cost more right answers
+than it saved wrong ones; an entry's own ``not_this`` blocks it when merely as close."""
+PART_FITS_WHOLE = 2
+"""A part of a long post answers only with one of the whole post's this many nearest
+entries in meaning (measured on the tuning sets: it removes wrong answers from fragments)."""
+DISAGREE = 1.0
+"""A word answer is blocked when another entry is nearer in meaning by this many times
+``meaning_margin``: the two keys point at different entries."""
+BENEFIT_EXTRA = 4.0
+"""A benefit answers on meaning alone only with this much more than ``meaning_answer``:
+requests to the channel ("can I post job openings here?") read like benefit questions
+(measured on the dev and tuning sets: fewer wrong answers, no right one lost)."""
+RULE_WORDS_ONLY = "words only (no meaning model)"
+RULE_BOTH = "words and meaning agree"
+RULE_RESCUE = "meaning: a clear match the words missed"
+RULE_AGREE = "words suggest it and meaning clearly agrees"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The verdict on one part of a message (the whole message, or one sentence)."""
+
+    text: str
+    word: Candidate | None
+    """The word engine's best entry (its answer, else its first suggestion)."""
+    word_rule: str
+    """What the word engine decided, and why."""
+    meaning: Candidate | None = None
+    """The entry nearest in meaning (score: cosine x 100), among those the message may get."""
+    nearest: str = ""
+    """That entry's text nearest to the message."""
+    runner_up: Candidate | None = None
+    """The next entry by meaning."""
+    negative: Nearest | None = None
+    """The nearest negative of the entry considered (its not_this, or ordinary talk)."""
+    answer: Candidate | None = None
+    rule: str = ""
+    """Why this part answers, or which rule blocked an answer."""
+
+    @property
+    def margin(self) -> float | None:
+        """How far the meaning leads the runner-up (cosine x 100)."""
+        if self.meaning is None:
+            return None
+        return self.meaning.score - (self.runner_up.score if self.runner_up else 0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        def cand(c: Candidate | None) -> dict[str, Any] | None:
+            return c.to_json() if c is not None else None
+
+        return {
+            "text": self.text,
+            "word": cand(self.word),
+            "word_rule": self.word_rule,
+            "meaning": cand(self.meaning),
+            "nearest": self.nearest or None,
+            "runner_up": cand(self.runner_up),
+            "margin": round(self.margin, 1) if self.margin is not None else None,
+            "negative": (
+                {"text": self.negative.text, "score": round(100 * self.negative.similarity, 1)}
+                if self.negative
+                else None
+            ),
+            "answer": cand(self.answer),
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A decision with the figures behind it: every part's scores and the deciding rule."""
+
+    decision: Decision
+    rule: str
+    parts: tuple[Part, ...]
+    model: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision's JSON contract plus ``explain``: the rule, the model and the parts."""
+        return {
+            **self.decision.to_json(),
+            "explain": {
+                "rule": self.rule,
+                "model": self.model or None,
+                "parts": [p.to_json() for p in self.parts],
+            },
+        }
+
+    def lines(self) -> list[str]:
+        """Human-readable lines: the verdict, then one block per part."""
+        d = self.decision
+        if d.outcome is Outcome.ANSWER and d.answer is not None:
+            head = f"answer: {d.answer.id} ({d.answer.score:.1f})"
+        elif d.outcome is Outcome.SUGGEST and d.suggestions:
+            head = "suggest: " + ", ".join(c.id for c in d.suggestions)
+        else:
+            head = "silent"
+        out = [f"{head}  [{self.rule}]"]
+        for number, part in enumerate(self.parts):
+            label = "whole" if number == 0 else f"part {number}"
+            out.append(f"  {label}: {part.text!r}")
+            word = f"{part.word.id} {part.word.score:.1f}" if part.word else "none"
+            out.append(f"    words:   {word} ({part.word_rule})")
+            if part.meaning is not None:
+                out.append(f"    meaning: {part.meaning.id} {part.meaning.score:.1f}")
+                out.append(f"    nearest: {part.nearest!r}")
+                runner = part.runner_up
+                if runner is not None and part.margin is not None:
+                    out.append(
+                        f"    runner-up: {runner.id} {runner.score:.1f} (margin {part.margin:.1f})"
+                    )
+            if part.negative is not None:
+                out.append(
+                    f"    nearest negative: {part.negative.text!r} "
+                    f"{100 * part.negative.similarity:.1f}"
+                )
+            verdict = f"answer {part.answer.id}" if part.answer else "no answer"
+            out.append(f"    -> {verdict}: {part.rule}")
+        return out
+
+
+class HybridMatcher:
+    """Words and meaning together; without an embedder, the word engine alone."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        *,
+        embedder: Embedder | None = None,
+        queries: Embedder | None = None,
+        model_id: str = "",
+    ) -> None:
+        """``embedder`` embeds the knowledge base (a cache); ``queries`` embeds messages
+        (default: ``embedder``). Without an embedder the word engine decides alone."""
+        self.lexical = Matcher(kb, thresholds)
+        self.kb = kb
+        self.thresholds = self.lexical.thresholds
+        self.model_id = model_id
+        self.index = MeaningIndex(kb, embedder, queries=queries) if embedder is not None else None
+        self._entries = kb.entries
+        self._position = {e.id: i for i, e in enumerate(self._entries)}
+        self._objection = [e.kind == EntryKind.OBJECTION for e in self._entries]
+
+    def match(self, text: str) -> Decision:
+        """ANSWER, SUGGEST or SILENT for one message."""
+        return self.explain(text, detail=False).decision
+
+    def rank(self, text: str, limit: int = 5) -> list[Candidate]:
+        """The word engine's best entries for ``text`` (for suggestions and ``check``)."""
+        return self.lexical.rank(text, limit)
+
+    def match_unseen(self, text: str) -> Decision:
+        """The decision on ``text`` as if it were not one of the entries' own texts (``check``
+        proves an example gets its answer from the rest of its entry)."""
+        return self.explain(text, detail=False, unseen=True).decision
+
+    def meaning_of(self, texts: list[str], *, unseen: bool = False) -> list[Meaning]:
+        """The meaning of each text (empty without an embedder); ``unseen``: a text's own
+        copy among the entries' texts does not count."""
+        if self.index is None or not texts:
+            return []
+        return self.index.measure(self.index.embed(texts), texts if unseen else ())
+
+    def explain(self, text: str, *, detail: bool = True, unseen: bool = False) -> Explanation:
+        """The decision on ``text`` and every figure behind it.
+
+        ``detail`` adds the word engine's best entry to parts it did not answer (one more
+        scoring pass); the decision is the same either way. ``unseen``: see
+        :meth:`match_unseen`.
+        """
+        pieces = units(text)
+        if not pieces:
+            return Explanation(Decision(text, Outcome.SILENT), "no words", (), self.model_id)
+        meanings = self.meaning_of(pieces, unseen=unseen)
+        whole, lexical = self._judge(pieces[0], meanings[0] if meanings else None, detail)
+        if whole.answer is not None:
+            return self._explained(text, whole.answer, whole.rule, (whole,))
+        parts = [whole]
+        for number, piece in enumerate(pieces[1:], start=1):
+            parts.append(self._judge(piece, meanings[number] if meanings else None, detail)[0])
+        answers = {p.answer.id: p for p in parts[1:] if p.answer is not None}
+        if meanings:
+            # A part answers only what fits the whole post: one of the whole message's
+            # nearest entries in meaning, and not one it is closer to a negative of.
+            near = {self._entries[i].id for i in meanings[0].order()[:PART_FITS_WHOLE]}
+            for entry_id in list(answers):
+                if entry_id not in near:
+                    why = "the whole message is nearer in meaning to other entries"
+                elif self._closer_to_negative(meanings[0], entry_id):
+                    why = "the whole message is closer to a negative than to this entry"
+                else:
+                    continue
+                part = answers.pop(entry_id)
+                parts[parts.index(part)] = _with(part, None, why)
+        if len(answers) == 1:
+            part = next(iter(answers.values()))
+            assert part.answer is not None
+            return self._explained(text, part.answer, f"a part: {part.rule}", tuple(parts))
+        rule = "parts disagree: " + ", ".join(sorted(answers)) if answers else whole.rule
+        suggestions = lexical.suggestions
+        if lexical.answer is not None:  # a word answer that meaning blocked
+            suggestions = (lexical.answer, *suggestions)
+        outcome = Outcome.SUGGEST if suggestions else Outcome.SILENT
+        decision = Decision(
+            text, outcome, suggestions=suggestions[: self.thresholds.max_suggestions]
+        )
+        return Explanation(decision, rule, tuple(parts), self.model_id)
+
+    def _explained(
+        self, text: str, answer: Candidate, rule: str, parts: tuple[Part, ...]
+    ) -> Explanation:
+        return Explanation(
+            Decision(text, Outcome.ANSWER, answer=answer), rule, parts, self.model_id
+        )
+
+    def _candidate(self, index: int, score: float) -> Candidate:
+        entry = self._entries[index]
+        kind = EntryKind.OBJECTION if self._objection[index] else EntryKind.BENEFIT
+        return Candidate(entry.id, kind, score)
+
+    def _judge(self, text: str, meaning: Meaning | None, detail: bool) -> tuple[Part, Decision]:
+        """One part's verdict (and the word engine's decision on it)."""
+        decision, word_rule = self.lexical.decide(text)
+        return self._verdict(text, meaning, detail, decision, word_rule), decision
+
+    def _verdict(
+        self, text: str, meaning: Meaning | None, detail: bool, decision: Decision, word_rule: str
+    ) -> Part:
+        """The word engine's verdict, checked or rescued by meaning."""
+        word = decision.answer or (decision.suggestions[0] if decision.suggestions else None)
+        if word is None and detail:
+            ranked = self.lexical.rank(text, 1)
+            word = ranked[0] if ranked else None
+        word_answer = decision.answer if decision.outcome is Outcome.ANSWER else None
+        if meaning is None:
+            rule = word_rule if word_answer is None else f"{word_rule}; {RULE_WORDS_ONLY}"
+            return Part(text, word, word_rule, answer=word_answer, rule=rule)
+        limits = self.thresholds
+        question = asks(text)
+        allowed = [question or is_objection for is_objection in self._objection]
+        order = meaning.order(allowed)
+        if word_answer is not None:
+            target = self._position[word_answer.id]
+        elif order:
+            target = order[0]
+        else:
+            return Part(text, word, word_rule, rule="no entry may answer this kind of message")
+        rivals = [i for i in order if i != target]
+        score = 100.0 * float(meaning.entry[target])
+        runner = rivals[0] if rivals else None
+        negative = self._nearest_negative(meaning, target)
+        base = Part(
+            text,
+            word,
+            word_rule,
+            meaning=self._candidate(target, score),
+            nearest=meaning.nearest(target).text,
+            runner_up=(
+                self._candidate(runner, 100.0 * float(meaning.entry[runner]))
+                if runner is not None
+                else None
+            ),
+            negative=negative,
+        )
+        neg_score = 100.0 * negative.similarity if negative is not None else -100.0
+        if word_answer is not None:
+            if score < limits.meaning_keep:
+                blocked = f"meaning too far from the entry ({score:.1f} < {limits.meaning_keep:g})"
+                return _with(base, None, f"words answer, but {blocked}")
+            if base.margin is not None and base.margin <= -limits.meaning_margin * DISAGREE:
+                assert base.runner_up is not None
+                return _with(
+                    base,
+                    None,
+                    f"words answer, but meaning points clearly to `{base.runner_up.id}`",
+                )
+            own = meaning.nearest_negative(target)
+            if own is not None and 100.0 * own.similarity >= score:
+                return _with(base, None, "words answer, but the message is closer to a negative")
+            ordinary = meaning.ordinary
+            if ordinary is not None and 100.0 * ordinary.similarity >= score + ORDINARY_MARGIN:
+                return _with(base, None, "words answer, but the message is closer to a negative")
+            return _with(base, word_answer, RULE_BOTH)
+        never = channel_rule(text, objection=self._objection[target])
+        if never is not None:
+            return _with(base, None, never)
+        if not self.lexical.in_context(text, self._entries[target].id):
+            return _with(base, None, "everyday talk (the entry's context/everyday)")
+        margin = base.margin if base.margin is not None else 0.0
+        suggested = decision.suggestions[0].id if decision.suggestions else None
+        if (
+            suggested == self._entries[target].id
+            and score >= limits.meaning_keep
+            and margin >= limits.meaning_margin
+            and score - neg_score >= limits.meaning_negative_margin
+        ):
+            # Both keys point at the same entry, neither strongly enough alone: the words'
+            # best suggestion is also clearly the nearest in meaning.
+            return _with(base, decision.suggestions[0], RULE_AGREE)
+        needed = limits.meaning_answer + (0.0 if self._objection[target] else BENEFIT_EXTRA)
+        if score < needed:
+            return _with(base, None, f"{word_rule}; meaning {score:.1f} < {needed:g}")
+        if margin < limits.meaning_margin:
+            return _with(
+                base,
+                None,
+                f"{word_rule}; meaning margin {margin:.1f} < {limits.meaning_margin:g}",
+            )
+        if score - neg_score < limits.meaning_negative_margin:
+            return _with(base, None, f"{word_rule}; meaning too close to a negative")
+        return _with(base, self._candidate(target, score), RULE_RESCUE)
+
+    def _closer_to_negative(self, meaning: Meaning, entry_id: str) -> bool:
+        """Whether a message is close to a negative of the entry (its not_this, or ordinary
+        talk): at least ``meaning_keep``, and at least as close as to the entry itself."""
+        entry = self._position[entry_id]
+        negative = self._nearest_negative(meaning, entry)
+        return (
+            negative is not None
+            and 100.0 * negative.similarity >= self.thresholds.meaning_keep
+            and negative.similarity >= float(meaning.entry[entry])
+        )
+
+    def _nearest_negative(self, meaning: Meaning, entry: int) -> Nearest | None:
+        """The nearer of the entry's own nearest ``not_this`` and the nearest ordinary line."""
+        own = meaning.nearest_negative(entry)
+        shared = meaning.ordinary
+        if own is None:
+            return shared
+        if shared is None:
+            return own
+        return own if own.similarity >= shared.similarity else shared
+
+
+def _with(part: Part, answer: Candidate | None, rule: str) -> Part:
+    return Part(
+        part.text,
+        part.word,
+        part.word_rule,
+        part.meaning,
+        part.nearest,
+        part.runner_up,
+        part.negative,
+        answer,
+        rule,
+    )

@@ -1,0 +1,273 @@
+"""The combined decision: words and meaning agree, meaning rescues, negatives block, parts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from bot.kb.model import KnowledgeBase
+from bot.matching.hybrid import RULE_AGREE, RULE_BOTH, RULE_RESCUE, HybridMatcher
+from bot.matching.types import Outcome
+from tests.matching.conftest import tiny_kb
+from tests.matching.toy_encoder import ToyEncoder
+
+BUSY = {"busy": 1.0}
+CONCEPTS: dict[str, dict[str, float]] = {
+    # The knowledge base's own texts.
+    "I'm too busy.": BUSY,
+    "i'm too busy": BUSY,
+    "i don't have time for twitter": BUSY,
+    "my schedule is full": BUSY,
+    "Privacy.": {"privacy": 1.0},
+    "hipaa": {"privacy": 1.0},
+    "patient privacy": {"privacy": 1.0},
+    "i could breach confidentiality": {"privacy": 1.0},
+    "Too short.": {"short": 1.0},
+    "140 characters": {"short": 1.0},
+    "tweets are too short for nuance": {"short": 1.0},
+    "Research": {"research": 1.0},
+    "Keep up with research.": {"research": 1.0},
+    "keep up with research": {"research": 1.0},
+    "follow new studies": {"research": 1.0},
+    "too busy to chat": {"chat": 1.0},
+    "see you at lunch": {"lunch": 1.0},
+    # Messages.
+    "I'm far too busy for twitter": BUSY,
+    "i am way too busy for twitter": {"busy": 0.5, "chat": 1.0},
+    "i am so busy with twitter lately": {"busy": 0.5, "lunch": 1.0},
+    "clinic eats every hour I have": BUSY,
+    "my clinic eats every hour I have": BUSY,
+    "the literature moves so fast": {"research": 1.0},
+    "would it keep me current with the literature?": {"research": 1.0},
+    "can someone share the link": BUSY,
+    "rounds and secrets and all that": {"busy": 1.0, "privacy": 1.0},
+    "privacy scares me off it": {"privacy": 1.0},
+    # Long posts: the whole is a little of each part.
+    "honestly same lol. The weather was nice.\nMy clinic eats every hour I have.": {"busy": 0.1},
+    "Ugh, where do I start today.\nmy clinic eats every hour I have\nprivacy scares me off it": {
+        "busy": 0.1,
+        "privacy": 0.1,
+    },
+    "Ugh, the weather.\nmy clinic eats every hour I have\nprivacy scares me off it": {
+        "privacy": 0.1,
+        "short": 0.1,
+    },
+}
+
+
+def kb_with_negatives() -> KnowledgeBase:
+    kb = tiny_kb()
+    busy = dataclasses.replace(kb.objections[0], not_this=("too busy to chat",))
+    return dataclasses.replace(
+        kb, objections=(busy, *kb.objections[1:]), ordinary=("see you at lunch",)
+    )
+
+
+@pytest.fixture
+def encoder() -> ToyEncoder:
+    return ToyEncoder(CONCEPTS)
+
+
+@pytest.fixture
+def hybrid(encoder: ToyEncoder) -> HybridMatcher:
+    return HybridMatcher(kb_with_negatives(), embedder=encoder, model_id="toy")
+
+
+def test_words_and_meaning_agree(hybrid: HybridMatcher) -> None:
+    explained = hybrid.explain("I'm far too busy for twitter")
+    assert explained.decision.outcome is Outcome.ANSWER
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "too-busy"
+    assert explained.rule == RULE_BOTH
+    whole = explained.parts[0]
+    assert whole.meaning is not None
+    assert whole.meaning.id == "too-busy"
+    assert whole.meaning.score > 90
+
+
+def test_a_word_answer_far_in_meaning_is_blocked() -> None:
+    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder({}))
+    assert hybrid.lexical.match("I'm far too busy for twitter").outcome is Outcome.ANSWER
+    explained = hybrid.explain("I'm far too busy for twitter")
+    assert explained.decision.outcome is Outcome.SUGGEST
+    assert [c.id for c in explained.decision.suggestions][:1] == ["too-busy"]
+    assert "meaning too far" in explained.rule
+
+
+@pytest.mark.parametrize(
+    ("text", "negative"),
+    [
+        ("i am way too busy for twitter", "too busy to chat"),  # the entry's not_this
+        ("i am so busy with twitter lately", "see you at lunch"),  # ordinary talk
+    ],
+)
+def test_a_word_answer_closer_to_a_negative_is_blocked(
+    hybrid: HybridMatcher, text: str, negative: str
+) -> None:
+    assert hybrid.lexical.match(text).outcome is Outcome.ANSWER
+    explained = hybrid.explain(text)
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert "closer to a negative" in explained.rule
+    assert explained.parts[0].negative is not None
+    assert explained.parts[0].negative.text == negative
+
+
+def test_meaning_rescues_what_the_words_miss(hybrid: HybridMatcher) -> None:
+    text = "clinic eats every hour I have"
+    assert hybrid.lexical.match(text).outcome is not Outcome.ANSWER
+    decision = hybrid.match(text)
+    assert decision.outcome is Outcome.ANSWER
+    assert decision.answer is not None
+    assert decision.answer.id == "too-busy"
+    assert hybrid.explain(text).rule == RULE_RESCUE
+
+
+def test_a_benefit_is_rescued_only_for_a_question(hybrid: HybridMatcher) -> None:
+    assert hybrid.match("the literature moves so fast").outcome is not Outcome.ANSWER
+    decision = hybrid.match("would it keep me current with the literature?")
+    assert decision.answer is not None
+    assert decision.answer.id == "research-updates"
+
+
+def test_requests_to_the_channel_are_never_rescued(hybrid: HybridMatcher) -> None:
+    explained = hybrid.explain("can someone share the link")
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert "request to the channel" in explained.rule
+
+
+def test_a_rescue_needs_a_clear_margin(hybrid: HybridMatcher) -> None:
+    explained = hybrid.explain("rounds and secrets and all that")
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert "margin" in explained.rule
+
+
+def test_a_sentence_of_a_long_reply_answers(hybrid: HybridMatcher, encoder: ToyEncoder) -> None:
+    text = "@Sam honestly same lol. The weather was nice.\nMy clinic eats every hour I have."
+    explained = hybrid.explain(text)
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "too-busy"
+    assert explained.rule.startswith("a part:")
+    assert [p.text for p in explained.parts][1:] == [
+        "honestly same lol.",
+        "The weather was nice.",
+        "My clinic eats every hour I have.",
+    ]
+
+
+def test_parts_that_disagree_give_no_answer(hybrid: HybridMatcher) -> None:
+    text = (
+        "Ugh, where do I start today.\nmy clinic eats every hour I have\nprivacy scares me off it"
+    )
+    explained = hybrid.explain(text)
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert explained.rule == "parts disagree: patient-privacy, too-busy"
+
+
+def test_a_part_answers_only_what_fits_the_whole_post(hybrid: HybridMatcher) -> None:
+    text = "Ugh, the weather.\nmy clinic eats every hour I have\nprivacy scares me off it"
+    explained = hybrid.explain(text)
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "patient-privacy"
+    busy = next(p for p in explained.parts if p.text == "my clinic eats every hour I have")
+    assert busy.answer is None
+    assert busy.rule == "the whole message is nearer in meaning to other entries"
+
+
+def test_a_message_is_embedded_once_and_the_kb_once() -> None:
+    encoder = ToyEncoder(CONCEPTS)
+    hybrid = HybridMatcher(kb_with_negatives(), embedder=encoder)
+    kb_texts = len(encoder.encoded)
+    assert kb_texts == len(set(encoder.encoded)) > 10
+    hybrid.match("I'm far too busy for twitter")
+    assert encoder.encoded[kb_texts:] == ["I'm far too busy for twitter"]
+
+
+def test_explain_keeps_the_json_contract_and_adds_the_figures(hybrid: HybridMatcher) -> None:
+    data = json.loads(json.dumps(hybrid.explain("clinic eats every hour I have").to_json()))
+    assert {"text", "answer", "suggestions"} <= set(data)
+    assert data["answer"]["id"] == "too-busy"
+    whole = data["explain"]["parts"][0]
+    assert set(whole) >= {"word", "meaning", "nearest", "runner_up", "margin", "negative", "rule"}
+    assert whole["nearest"] in CONCEPTS
+    assert whole["margin"] > 50
+    lines = "\n".join(hybrid.explain("clinic eats every hour I have").lines())
+    assert "runner-up:" in lines
+    assert "nearest:" in lines
+
+
+def test_without_an_embedder_the_words_decide(kb: KnowledgeBase) -> None:
+    hybrid = HybridMatcher(kb)
+    for text in ("I'm far too busy for twitter", "what about hipaa?", "nice weather"):
+        assert hybrid.match(text) == hybrid.lexical.match(text)
+
+
+def test_a_part_cannot_answer_what_the_whole_is_closer_to_a_negative_of() -> None:
+    concepts = {
+        **CONCEPTS,
+        "see you at lunch": {"lunch": 1.0},
+        "lunch? my clinic eats every hour I have": {"lunch": 1.0, "busy": 0.3},
+    }
+    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(concepts))
+    assert hybrid.match("my clinic eats every hour I have").outcome is Outcome.ANSWER
+    explained = hybrid.explain("lunch? my clinic eats every hour I have")
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert explained.parts[1].rule == "the whole message is closer to a negative than to this entry"
+
+
+def test_a_rescue_respects_the_entrys_everyday_words() -> None:
+    kb = kb_with_negatives()
+    busy = dataclasses.replace(kb.objections[0], everyday=("today",))
+    kb = dataclasses.replace(kb, objections=(busy, *kb.objections[1:]))
+    concepts = {**CONCEPTS, "clinic eats every hour I have today": BUSY}
+    hybrid = HybridMatcher(kb, embedder=ToyEncoder(concepts))
+    assert hybrid.match("clinic eats every hour I have").outcome is Outcome.ANSWER
+    explained = hybrid.explain("clinic eats every hour I have today")
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert explained.rule == "everyday talk (the entry's context/everyday)"
+
+
+def test_a_word_suggestion_answers_when_meaning_clearly_agrees() -> None:
+    concepts = {**CONCEPTS, "my schedule is a mess": {"busy": 0.11}}
+    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(concepts))
+    lexical = hybrid.lexical.match("my schedule is a mess")
+    assert lexical.outcome is Outcome.SUGGEST
+    assert lexical.suggestions[0].id == "too-busy"
+    explained = hybrid.explain("my schedule is a mess")
+    whole = explained.parts[0]
+    assert whole.meaning is not None
+    assert hybrid.thresholds.meaning_keep <= whole.meaning.score < hybrid.thresholds.meaning_answer
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "too-busy"
+    assert explained.rule == RULE_AGREE
+    unrelated = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(CONCEPTS))
+    assert unrelated.match("my schedule is a mess").outcome is Outcome.SUGGEST
+
+
+def test_a_word_answer_is_blocked_when_meaning_points_clearly_elsewhere() -> None:
+    text = "I'm far too busy for twitter"
+    concepts = {**CONCEPTS, text: {"busy": 0.7, "privacy": 1.0}}
+    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(concepts))
+    assert hybrid.lexical.match(text).outcome is Outcome.ANSWER
+    explained = hybrid.explain(text)
+    whole = explained.parts[0]
+    assert whole.meaning is not None
+    assert whole.meaning.id == "too-busy"
+    assert whole.meaning.score >= hybrid.thresholds.meaning_keep
+    assert explained.decision.outcome is not Outcome.ANSWER
+    assert explained.rule == "words answer, but meaning points clearly to `patient-privacy`"
+
+
+def test_unseen_an_example_does_not_answer_itself() -> None:
+    kb = kb_with_negatives()
+    busy = dataclasses.replace(kb.objections[0], examples=("a riddle wrapped in an enigma",))
+    hybrid = HybridMatcher(
+        dataclasses.replace(kb, objections=(busy, *kb.objections[1:])),
+        embedder=ToyEncoder(CONCEPTS),
+    )
+    seen = hybrid.match("a riddle wrapped in an enigma")
+    assert seen.answer is not None
+    assert seen.answer.id == "too-busy"
+    assert hybrid.match_unseen("a riddle wrapped in an enigma").outcome is not Outcome.ANSWER
+    assert hybrid.match_unseen("clinic eats every hour I have").outcome is Outcome.ANSWER
