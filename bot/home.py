@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["HOME_UNSET", "MODERATOR_GROUPS", "NOT_HOME", "home_refusal"]
+__all__ = ["HOME_UNSET", "MODERATOR_GROUPS", "NOT_HOME", "home_refusal", "kept_text"]
 
 MODERATOR_GROUPS: Final = ("kb", "whytwitter")
 """The command groups registered in the home servers only."""
@@ -30,4 +30,13 @@ def home_refusal(guild_id: int | None, home_guild_ids: frozenset[int]) -> str | 
         return HOME_UNSET
     if guild_id is None or guild_id not in home_guild_ids:
         return NOT_HOME
+    return None
+
+
+def kept_text(guild_id: int | None, home_guild_ids: frozenset[int], text: str) -> str | None:
+    """The answered message's text to store with its answer (for the home servers'
+    moderators' ``/kb false-answers``): kept in the home servers and DMs only, None elsewhere
+    (nobody there may review it)."""
+    if guild_id is None or guild_id in home_guild_ids:
+        return text
     return None

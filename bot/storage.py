@@ -10,9 +10,12 @@ by ``@user``; e-mail addresses, phone numbers and link query strings scrubbed by
 (so that a member can have them deleted, and to cap rows per member per day); votes keep the
 member id only to count one vote per member per entry per UTC day, whichever answer message it
 was cast on; context-menu answers keep only message and channel ids (so a message is answered
-publicly once). ``forget_member`` deletes a member's votes and questions.
-``purge(retention_days)`` deletes unanswered questions, answers, votes and context-menu records
-older than the retention period, so ``stats`` cannot look further back than that.
+publicly once). Answers keep the answered message's text, scrubbed the same way, and its
+author's id (for ``false_answers``: answers voted *Not helpful* or dismissed, for moderators to
+add as negatives). ``forget_member`` deletes a member's votes and questions and the texts of
+their answered messages. ``purge(retention_days)`` deletes unanswered questions, answers (with
+their texts), votes and context-menu records older than the retention period, so ``stats``
+cannot look further back than that.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bot.unanswered import MAX_ROWS, UnansweredGroup, group_questions
 
 __all__ = [
     "ContextAnswer",
+    "FalseAnswer",
     "ForgetResult",
     "GuildSettings",
     "Stats",
@@ -153,6 +157,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX context_answers_created ON context_answers (created_at)",
         "CREATE INDEX votes_user ON votes (user_id)",
     ),
+    (
+        # False answers for moderators: the answered message (scrubbed; purged with its row),
+        # whom it answered (for deletion on request) and when the answer was dismissed.
+        "ALTER TABLE answers ADD COLUMN text TEXT",
+        "ALTER TABLE answers ADD COLUMN user_id INTEGER",
+        "ALTER TABLE answers ADD COLUMN dismissed_at REAL",
+        "CREATE INDEX answers_user ON answers (user_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -200,11 +212,30 @@ class ForgetResult:
 
     votes: int
     unanswered: int
+    answered: int = 0
+    """Answered messages whose text is kept (the answer rows stay, without the text)."""
 
     @property
     def total(self) -> int:
-        """Votes and questions together."""
-        return self.votes + self.unanswered
+        """Votes, questions and answered texts together."""
+        return self.votes + self.unanswered + self.answered
+
+
+@dataclass(frozen=True, slots=True)
+class FalseAnswer:
+    """An answer members marked wrong: voted *Not helpful* or dismissed."""
+
+    answer_id: int
+    """The answer row (its database id)."""
+    entry_id: str
+    text: str | None
+    """The answered message as stored (scrubbed), None when not kept."""
+    answered_at: datetime
+    helpful: int
+    not_helpful: int
+    dismissed_at: datetime | None
+    last_at: datetime
+    """When it was last voted *Not helpful* or dismissed."""
 
 
 @dataclass(frozen=True)
@@ -394,15 +425,20 @@ class Storage:
         via: str,
         message_id: int | None = None,
         at: datetime | None = None,
+        text: str | None = None,
+        user_id: int | None = None,
     ) -> None:
         """Record that the bot answered with ``entry_id`` (``via``: channel, mention, dm, ...).
 
         ``message_id`` is the bot's answer message, so votes on it count for its guild.
+        ``text`` is the answered message (kept scrubbed, for ``false_answers``) and
+        ``user_id`` its author (so that ``forget_member`` can delete the text).
         """
+        kept = _cap(scrub_text(_USER_MENTION.sub("@user", text)).strip()) if text else ""
         async with self._use("record an answer", write=True) as conn:
             await conn.execute(
-                "INSERT INTO answers (created_at, guild_id, channel_id, entry_id, via, message_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (created_at, guild_id, channel_id, entry_id, via, "
+                "message_id, text, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _stamp(at),
                     guild_id,
@@ -410,8 +446,72 @@ class Storage:
                     _cap(entry_id, MAX_SHORT),
                     _cap(via, MAX_SHORT),
                     message_id,
+                    kept or None,
+                    user_id if kept else None,
                 ),
             )
+
+    async def record_dismissal(self, *, message_id: int, at: datetime | None = None) -> bool:
+        """Record that the answer message ``message_id`` was dismissed; False when no answer
+        was recorded for it or it was already dismissed."""
+        async with self._use("record a dismissal", write=True) as conn:
+            cursor = await conn.execute(
+                "UPDATE answers SET dismissed_at = ? WHERE message_id = ? AND dismissed_at IS NULL",
+                (_stamp(at), message_id),
+            )
+            changed = cursor.rowcount > 0
+            await cursor.close()
+        return changed
+
+    async def false_answers(
+        self,
+        *,
+        days: int = 30,
+        guild_id: int | None = None,
+        include_dms: bool = False,
+        limit: int = 25,
+    ) -> list[FalseAnswer]:
+        """Answers voted *Not helpful* or dismissed in the last ``days`` days, most recent
+        first (of one guild, plus DMs if ``include_dms``; or all)."""
+        query = (
+            "SELECT a.id, a.entry_id, a.text, a.created_at, a.dismissed_at, "
+            "COALESCE(SUM(v.helpful = 1), 0), COALESCE(SUM(v.helpful = 0), 0), "
+            "MAX(COALESCE(a.dismissed_at, 0), "
+            "COALESCE(MAX(CASE WHEN v.helpful = 0 THEN v.updated_at END), 0)) AS last_at "
+            "FROM answers a LEFT JOIN votes v "
+            "ON a.message_id IS NOT NULL AND v.message_id = a.message_id WHERE 1"
+        )
+        params: list[Any] = []
+        if guild_id is not None:
+            query += _guild_clause(include_dms)
+            params.append(guild_id)
+        query += " GROUP BY a.id HAVING last_at >= ? ORDER BY last_at DESC, a.id DESC LIMIT ?"
+        params += [_since(days), max(limit, 0)]
+        async with self._use("read false answers") as conn:
+            rows = await _fetchall(conn, query, params)
+        return [
+            FalseAnswer(
+                answer_id=int(row_id),
+                entry_id=str(entry_id),
+                text=None if text is None else str(text),
+                answered_at=_from_stamp(created),
+                helpful=int(helpful),
+                not_helpful=int(not_helpful),
+                dismissed_at=None if dismissed is None else _from_stamp(dismissed),
+                last_at=_from_stamp(last),
+            )
+            for row_id, entry_id, text, created, dismissed, helpful, not_helpful, last in rows
+        ]
+
+    async def answered_text(self, answer_id: int) -> tuple[str, str | None] | None:
+        """The entry id and stored message text of the answer row ``answer_id``, or None."""
+        async with self._use("read an answer") as conn:
+            row = await _fetchone(
+                conn, "SELECT entry_id, text FROM answers WHERE id = ?", (answer_id,)
+            )
+        if row is None:
+            return None
+        return str(row[0]), None if row[1] is None else str(row[1])
 
     async def record_vote(
         self,
@@ -605,13 +705,18 @@ class Storage:
             questions = await _fetchone(
                 conn, "SELECT COUNT(*) FROM unanswered WHERE user_id = ?", (user_id,)
             )
+            answered = await _fetchone(
+                conn, "SELECT COUNT(*) FROM answers WHERE user_id = ?", (user_id,)
+            )
         return ForgetResult(
             votes=int(votes[0]) if votes else 0,
             unanswered=int(questions[0]) if questions else 0,
+            answered=int(answered[0]) if answered else 0,
         )
 
     async def forget_member(self, user_id: int) -> ForgetResult:
-        """Delete every vote and unanswered question of ``user_id``; returns how many."""
+        """Delete every vote, unanswered question and answered text of ``user_id``; returns
+        how many."""
         async with self._use("delete a member's data", write=True) as conn:
             cursor = await conn.execute("DELETE FROM votes WHERE user_id = ?", (user_id,))
             votes = cursor.rowcount
@@ -619,7 +724,12 @@ class Storage:
             cursor = await conn.execute("DELETE FROM unanswered WHERE user_id = ?", (user_id,))
             questions = cursor.rowcount
             await cursor.close()
-        return ForgetResult(votes=votes, unanswered=questions)
+            cursor = await conn.execute(
+                "UPDATE answers SET text = NULL, user_id = NULL WHERE user_id = ?", (user_id,)
+            )
+            answered = cursor.rowcount
+            await cursor.close()
+        return ForgetResult(votes=votes, unanswered=questions, answered=answered)
 
     # -- statistics and retention ----------------------------------------------------------
 

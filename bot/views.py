@@ -207,6 +207,8 @@ class DismissButton(
             )
             # A context-menu answer that was dismissed is not posted again for that message.
             await _services(interaction).storage.dismiss_context_answer(message.id)
+            # For the moderators' /kb false-answers.
+            await _services(interaction).storage.record_dismissal(message_id=message.id)
 
         await _guarded(interaction, "dismiss", action)
 

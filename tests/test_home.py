@@ -21,3 +21,12 @@ def test_unset_refuses_everywhere_naming_the_variable() -> None:
         assert refusal == HOME_UNSET
         assert "HOME_GUILD_IDS" in refusal
         assert "\n" not in refusal
+
+
+def test_answered_text_is_kept_in_home_servers_and_dms_only() -> None:
+    from bot.home import kept_text
+
+    assert kept_text(1, frozenset({1}), "hi") == "hi"
+    assert kept_text(None, frozenset({1}), "hi") == "hi"
+    assert kept_text(2, frozenset({1}), "hi") is None
+    assert kept_text(2, frozenset(), "hi") is None

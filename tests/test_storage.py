@@ -515,3 +515,104 @@ async def test_version_1_database_is_migrated_keeping_rows(tmp_path: Path) -> No
         assert await storage.member_data(7) == ForgetResult(votes=0, unanswered=1)
     finally:
         await storage.close()
+
+
+# -- false answers (issue 12) ----------------------------------------------------------------
+
+
+async def test_false_answers_lists_not_helpful_and_dismissed_most_recent_first(
+    db: Storage,
+) -> None:
+    async def answer(message_id: int, guild: int | None, text: str) -> None:
+        await db.record_answer(
+            guild_id=guild,
+            channel_id=10,
+            entry_id=f"e{message_id}",
+            via="channel",
+            message_id=message_id,
+            text=text,
+            user_id=7,
+        )
+
+    await answer(1, 1, "voted down, mail jo@example.org or <@123456>")
+    await answer(2, 1, "dismissed")
+    await answer(3, 1, "voted helpful only")
+    await answer(4, None, "a DM, voted down")
+    await answer(5, 2, "another server, voted down")
+    await answer(6, 1, "voted down long ago")
+    await db.record_vote(
+        message_id=1, entry_id="e1", user_id=8, helpful=False, at=NOW - timedelta(hours=3)
+    )
+    await db.record_vote(
+        message_id=1, entry_id="e1", user_id=9, helpful=True, at=NOW - timedelta(hours=3)
+    )
+    assert await db.record_dismissal(message_id=2, at=NOW - timedelta(hours=1))
+    assert not await db.record_dismissal(message_id=2)  # already dismissed
+    assert not await db.record_dismissal(message_id=999)  # no such answer
+    await db.record_vote(message_id=3, entry_id="e3", user_id=8, helpful=True)
+    await db.record_vote(
+        message_id=4, entry_id="e4", user_id=8, helpful=False, at=NOW - timedelta(hours=2)
+    )
+    await db.record_vote(message_id=5, entry_id="e5", user_id=8, helpful=False)
+    await db.record_vote(
+        message_id=6, entry_id="e6", user_id=8, helpful=False, at=NOW - timedelta(days=40)
+    )
+
+    items = await db.false_answers(days=30, guild_id=1, include_dms=True)
+    assert [i.entry_id for i in items] == ["e2", "e4", "e1"]
+    dismissed, dm, voted = items
+    assert dismissed.dismissed_at is not None
+    assert (dismissed.helpful, dismissed.not_helpful) == (0, 0)
+    assert dm.text == "a DM, voted down"
+    assert (voted.helpful, voted.not_helpful, voted.dismissed_at) == (1, 1, None)
+    assert voted.text is not None
+    assert "example.org" not in voted.text
+    assert "<@123456>" not in voted.text
+    assert voted.last_at < dm.last_at < dismissed.last_at
+    assert [i.entry_id for i in await db.false_answers(days=30, guild_id=1)] == ["e2", "e1"]
+    assert len(await db.false_answers(days=60)) == 5
+    assert await db.answered_text(voted.answer_id) == ("e1", voted.text)
+    assert await db.answered_text(12345) is None
+
+
+async def test_answer_text_is_optional_forgotten_on_request_and_purged(db: Storage) -> None:
+    await db.record_answer(
+        guild_id=1, channel_id=1, entry_id="a", via="ask", text="mine", user_id=7
+    )
+    await db.record_answer(guild_id=1, channel_id=1, entry_id="a", via="ask", user_id=7)
+    await db.record_answer(
+        guild_id=1,
+        channel_id=1,
+        entry_id="a",
+        via="channel",
+        text="old",
+        user_id=8,
+        at=NOW - timedelta(days=100),
+    )
+    assert await db.member_data(7) == ForgetResult(votes=0, unanswered=0, answered=1)
+    assert await db.forget_member(7) == ForgetResult(votes=0, unanswered=0, answered=1)
+    assert await db.member_data(7) == ForgetResult(votes=0, unanswered=0)
+    assert (await db.stats()).answers == {"a": 2}  # the answers themselves stay counted
+    assert await db.purge(retention_days=90) == 1
+    assert await db.member_data(8) == ForgetResult(votes=0, unanswered=0)
+
+
+async def test_version_2_database_is_migrated_keeping_answers(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for migration in MIGRATIONS[:2]:
+            for statement in migration:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO answers (created_at, guild_id, channel_id, entry_id, via, message_id) "
+            "VALUES (?, 1, 3, 'too-busy', 'channel', 77)",
+            (NOW.timestamp(),),
+        )
+        conn.execute("PRAGMA user_version = 2")
+    storage = await Storage.open(path)
+    try:
+        assert await storage.record_dismissal(message_id=77)
+        (item,) = await storage.false_answers(days=1)
+        assert (item.entry_id, item.text) == ("too-busy", None)
+    finally:
+        await storage.close()

@@ -148,6 +148,7 @@ class FakeMessage:
 class FakeStorage:
     votes: dict[tuple[int, int], bool] = field(default_factory=dict)
     dismissed: list[int] = field(default_factory=list)
+    dismissals: list[int] = field(default_factory=list)
 
     async def dismiss_context_answer(self, answer_message_id: int) -> bool:
         self.dismissed.append(answer_message_id)
@@ -160,6 +161,10 @@ class FakeStorage:
         first = self.votes.get(key) != helpful
         self.votes[key] = helpful
         return first
+
+    async def record_dismissal(self, *, message_id: int) -> bool:
+        self.dismissals.append(message_id)
+        return True
 
 
 def interaction(user_id: int, *, manage_messages: bool = False, bot_in_guild: bool = True) -> Any:
@@ -204,7 +209,8 @@ async def test_dismiss_by_answered_member_deletes() -> None:
     i = interaction(MEMBER)
     await DismissButton("too-busy", MEMBER).callback(i)
     assert i.message.deleted
-    assert i.client.storage.dismissed == [555]
+    assert i.client.storage.dismissed == [i.message.id]  # never reposted from the menu
+    assert i.client.storage.dismissals == [i.message.id]  # listed in /kb false-answers
 
 
 async def test_dismiss_by_moderator_deletes() -> None:
@@ -225,6 +231,7 @@ async def test_dismiss_by_someone_else_is_refused() -> None:
     await DismissButton("too-busy", MEMBER).callback(i)
     assert not i.message.deleted
     assert i.client.storage.dismissed == []
+    assert i.client.storage.dismissals == []
     assert i.response.sent[0]["ephemeral"] is True
     assert "Only the member" in i.response.sent[0]["content"]
 

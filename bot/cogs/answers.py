@@ -21,6 +21,7 @@ from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
 from bot.gate import GateDecision, MessageFacts
+from bot.home import kept_text
 from bot.installs import member_command
 from bot.matching.types import Decision, Outcome
 from bot.views import answer_message, suggestion_view
@@ -229,6 +230,8 @@ class Answers(commands.Cog):
             entry_id=entry_id,
             via="channel" if post is None else "forum",
             message_id=sent.id,
+            text=self._kept(facts.guild_id, content[:MAX_QUESTION]),
+            user_id=message.author.id,
         )
         log.info("answered %s in channel %s (message %s)", entry_id, message.channel.id, message.id)
 
@@ -249,6 +252,8 @@ class Answers(commands.Cog):
                         entry_id=entry.id,
                         via=via,
                         message_id=sent.id,
+                        text=self._kept(guild_id, text[:MAX_QUESTION]),
+                        user_id=message.author.id,
                     )
                 return
         if decision.outcome is Outcome.SUGGEST and decision.suggestions:
@@ -369,7 +374,7 @@ class Answers(commands.Cog):
                 await interaction.response.send_message(
                     embed=embed, view=view or discord.utils.MISSING, ephemeral=ephemeral
                 )
-                await self._record_answer(interaction, entry.id, via)
+                await self._record_answer(interaction, entry.id, via, text)
                 return
         if decision.outcome is Outcome.SUGGEST and decision.suggestions:
             await interaction.response.send_message(
@@ -387,14 +392,20 @@ class Answers(commands.Cog):
         )
 
     async def _record_answer(
-        self, interaction: discord.Interaction[WhyTwitterBot], entry_id: str, via: str
+        self, interaction: discord.Interaction[WhyTwitterBot], entry_id: str, via: str, text: str
     ) -> None:
         await self.bot.storage.record_answer(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id or 0,
             entry_id=entry_id,
             via=via,
+            text=self._kept(interaction.guild_id, text),
+            user_id=interaction.user.id,
         )
+
+    def _kept(self, guild_id: int | None, text: str) -> str | None:
+        """The answered text to store (home servers and DMs only; see ``kept_text``)."""
+        return kept_text(guild_id, self.bot.settings.home_guild_ids, text)
 
     # ---------------------------------------------------------------- context menu
 
@@ -534,6 +545,8 @@ class Answers(commands.Cog):
             entry_id=entry_id,
             via="context",
             message_id=answer_id,
+            text=self._kept(interaction.guild_id, target.content[:MAX_QUESTION]),
+            user_id=target.author.id,
         )
 
 

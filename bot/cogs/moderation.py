@@ -1,5 +1,6 @@
 """Moderation: ``/kb`` (check, reload, download, upload, history, rollback, unanswered,
-stats) and ``/whytwitter`` (answer channels, mod-log channel, cooldown, forget a member).
+stats, why, false-answers) and ``/whytwitter`` (answer channels, mod-log channel, cooldown,
+forget a member).
 
 Only the home servers (``HOME_GUILD_IDS``) own the knowledge base and the bot's settings: both
 groups are registered as guild commands there only (globally when ``HOME_GUILD_IDS`` is unset,
@@ -34,6 +35,7 @@ from discord.ext import commands, tasks
 from bot.cards import answer_card
 from bot.charts import FILENAME as CHART_FILENAME
 from bot.charts import stats_chart
+from bot.cogs import review
 from bot.cogs.privacy import ask_to_forget
 from bot.embeds import BRAND_COLOUR, escape_user_text, truncate
 from bot.home import home_refusal
@@ -43,6 +45,7 @@ from bot.kb.diff import KBDiff, diff_kbs
 from bot.kb.live import ReloadResult
 from bot.kb.loader import MAX_FILE_BYTES, digest_files, load_knowledge_from_texts
 from bot.kb.model import KBError, KnowledgeBase, Problem
+from bot.kb.negatives import NegativeError, add_not_this_to_files
 from bot.modlog import (
     MESSAGE_MAX,
     diff_lines,
@@ -201,6 +204,16 @@ def rollback_proposal(
     current = store.snapshot(directory)
     remove = tuple(sorted(name for name in current if name not in saved))
     return evaluate(current, saved, live=live, reason=f"rollback to {version_id}", remove=remove)
+
+
+def negative_proposal(
+    directory: Path, entry_id: str, message: str, *, live: KnowledgeBase, hint: str = ""
+) -> Proposal:
+    """The change adding ``message`` to ``entry_id``'s ``not_this`` (in the file holding it,
+    ``hint`` first); NegativeError when it cannot be added."""
+    current = store.snapshot(directory)
+    name, data = add_not_this_to_files(current, entry_id, message, hint=hint)
+    return evaluate(current, {**current, name: data}, live=live, reason=f"negative for {entry_id}")
 
 
 def preview_embed(proposal: Proposal, *, what: str) -> discord.Embed:
@@ -792,6 +805,52 @@ class Moderation(commands.Cog):
             f"Applied: {summary}. It is live now. To undo it, use `/kb rollback` with "
             f"version `{version.id}`."
         )
+
+    async def propose_negative(
+        self, interaction: discord.Interaction[Any], entry_id: str, message: str
+    ) -> None:
+        """Preview ``message`` added to ``entry_id``'s ``not_this`` (after a deferral)."""
+        entry = self.bot.knowledge.kb.get(entry_id)
+        hint = Path(entry.location.file).name if entry is not None else ""
+        try:
+            proposal = await asyncio.to_thread(
+                negative_proposal,
+                self.directory,
+                entry_id,
+                message,
+                live=self.bot.knowledge.kb,
+                hint=hint,
+            )
+        except NegativeError as exc:
+            await interaction.followup.send(f"Not added: {exc}.", ephemeral=True)
+            return
+        log.info("negative for %s previewed by %s", entry_id, interaction.user.id)
+        what = f"Add “{escape_user_text(message, 60)}” to `{entry_id}` not_this"
+        await self._preview(interaction, proposal, what=what)
+
+    # ------------------------------------------------------------------ /kb why, false-answers
+
+    @kb.command(name="why", description="Why the bot answers a message or stays silent")
+    @app_commands.describe(message="The message to explain")
+    async def kb_why(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        message: app_commands.Range[str, 1, review.MAX_MESSAGE],
+    ) -> None:
+        if not await self.gate(interaction):
+            return
+        await review.why(self, interaction, message)
+
+    @kb.command(name="false-answers", description="Answers voted Not helpful or dismissed")
+    @app_commands.describe(days="How many days back (default 30)")
+    async def kb_false_answers(
+        self,
+        interaction: discord.Interaction[WhyTwitterBot],
+        days: app_commands.Range[int, 1, 365] = 30,
+    ) -> None:
+        if not await self.gate(interaction):
+            return
+        await review.false_answers(self, interaction, days)
 
     # ------------------------------------------------------------------ /kb history
 

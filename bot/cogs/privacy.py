@@ -27,9 +27,12 @@ CONFIRM_TIMEOUT: Final = 120.0
 
 
 def describe(result: ForgetResult) -> str:
-    """``2 votes and 1 unanswered question``."""
+    """``2 votes and 1 unanswered question`` (and answered messages, when any are kept)."""
     votes = f"{result.votes} vote{'s' * (result.votes != 1)}"
     questions = f"{result.unanswered} unanswered question{'s' * (result.unanswered != 1)}"
+    if result.answered:
+        texts = f"{result.answered} answered message{'s' * (result.answered != 1)}"
+        return f"{votes}, {questions} and {texts}"
     return f"{votes} and {questions}"
 
 

@@ -170,6 +170,8 @@ ALL_COMMANDS: list[tuple[str, str | None, str, dict[str, Any]]] = [
     ("kb", None, "unanswered", {}),
     ("kb", None, "unanswered-clear", {}),
     ("kb", None, "stats", {}),
+    ("kb", None, "why", {"message": BUSY}),
+    ("kb", None, "false-answers", {}),
     ("whytwitter", "channels", "add", {"channel": "GENERAL"}),
     ("whytwitter", "channels", "remove", {"channel": "GENERAL"}),
     ("whytwitter", "channels", "list", {}),

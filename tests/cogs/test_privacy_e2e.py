@@ -33,7 +33,8 @@ UNKNOWN = ("what is the recipe for sourdough bread", "where is the hospital park
 
 
 async def vote_and_ask(t: Two, bot: WhyTwitterBot, user: User, *, dm_question: str) -> None:
-    """``user`` votes Helpful on a channel answer and asks one unanswered question in a DM."""
+    """``user`` votes Helpful on a channel answer (its text is kept with the answer) and asks
+    one unanswered question in a DM."""
     asked = await t.fake.send_message(t.world.answers, user, BUSY)
     answer = await t.fake.wait_for_bot_message(
         t.world.answers,
@@ -68,21 +69,27 @@ async def test_member_deletes_own_votes_and_questions_from_a_dm(two: Two) -> Non
     async with t.run() as bot:
         await vote_and_ask(t, bot, alice, dm_question=UNKNOWN[0])
         await vote_and_ask(t, bot, bob, dm_question=UNKNOWN[1])
-        assert await bot.storage.member_data(alice.id) == ForgetResult(votes=1, unanswered=1)
+        assert await bot.storage.member_data(alice.id) == ForgetResult(
+            votes=1, unanswered=1, answered=1
+        )
 
         handle = await forget_me(t, alice, t.fake.dm_channel(alice))
         prompt = await reply(handle)
         assert prompt["flags"] & EPHEMERAL
-        assert "1 vote and 1 unanswered question" in prompt["content"]
+        assert "1 vote, 1 unanswered question and 1 answered message" in prompt["content"]
         assert set(buttons(prompt)) == {"Delete", "Cancel"}
         # Nothing is deleted before the confirmation.
-        assert await bot.storage.member_data(alice.id) == ForgetResult(votes=1, unanswered=1)
+        assert await bot.storage.member_data(alice.id) == ForgetResult(
+            votes=1, unanswered=1, answered=1
+        )
 
         done = await confirm(t, handle, "Delete", alice)
-        assert done["content"] == "Deleted 1 vote and 1 unanswered question."
+        assert done["content"] == "Deleted 1 vote, 1 unanswered question and 1 answered message."
         assert await bot.storage.member_data(alice.id) == ForgetResult(votes=0, unanswered=0)
         # Bob's data stays.
-        assert await bot.storage.member_data(bob.id) == ForgetResult(votes=1, unanswered=1)
+        assert await bot.storage.member_data(bob.id) == ForgetResult(
+            votes=1, unanswered=1, answered=1
+        )
 
         again = await reply(await forget_me(t, alice, t.world.general))
         assert "keeps no votes or unanswered questions from you" in again["content"]
@@ -95,10 +102,15 @@ async def test_cancel_keeps_the_data_and_it_works_in_any_server(two: Two) -> Non
     async with t.run() as bot:
         await vote_and_ask(t, bot, t.eve, dm_question=UNKNOWN[0])
         handle = await forget_me(t, t.eve, t.foreign_channel)  # not a home server: fine
-        assert "1 vote and 1 unanswered question" in (await reply(handle))["content"]
+        assert (
+            "1 vote, 1 unanswered question and 1 answered message"
+            in (await reply(handle))["content"]
+        )
         cancelled = await confirm(t, handle, "Cancel", t.eve)
         assert cancelled["content"] == "Cancelled: nothing was deleted."
-        assert await bot.storage.member_data(t.eve.id) == ForgetResult(votes=1, unanswered=1)
+        assert await bot.storage.member_data(t.eve.id) == ForgetResult(
+            votes=1, unanswered=1, answered=1
+        )
 
 
 async def test_home_moderator_deletes_a_members_data(two: Two) -> None:
@@ -116,7 +128,9 @@ async def test_home_moderator_deletes_a_members_data(two: Two) -> None:
             channel_id=t.foreign_channel,
         )
         assert (await reply(refused))["content"] == NOT_HOME
-        assert await bot.storage.member_data(bob.id) == ForgetResult(votes=1, unanswered=1)
+        assert await bot.storage.member_data(bob.id) == ForgetResult(
+            votes=1, unanswered=1, answered=1
+        )
 
         handle = await t.fake.send_slash_command(
             "whytwitter",
@@ -128,7 +142,7 @@ async def test_home_moderator_deletes_a_members_data(two: Two) -> None:
         prompt = await reply(handle)
         assert prompt["flags"] & EPHEMERAL
         assert str(bob.id) in prompt["content"]
-        assert "1 vote and 1 unanswered question" in prompt["content"]
+        assert "1 vote, 1 unanswered question and 1 answered message" in prompt["content"]
         # A press that comes from another server is refused too.
         original = handle.original_message
         assert original is not None
@@ -136,11 +150,13 @@ async def test_home_moderator_deletes_a_members_data(two: Two) -> None:
         delete_id = buttons(original)["Delete"]["custom_id"]
         refused = await (await t.fake.click_button(forged, delete_id, t.admin)).wait_response()
         assert refused["data"]["content"] == NOT_HOME
-        assert await bot.storage.member_data(bob.id) == ForgetResult(votes=1, unanswered=1)
+        assert await bot.storage.member_data(bob.id) == ForgetResult(
+            votes=1, unanswered=1, answered=1
+        )
         done = await confirm(t, handle, "Delete", t.admin)
-        assert done["content"] == "Deleted 1 vote and 1 unanswered question."
+        assert done["content"] == "Deleted 1 vote, 1 unanswered question and 1 answered message."
         assert await bot.storage.member_data(bob.id) == ForgetResult(votes=0, unanswered=0)
-        assert await bot.storage.member_data(t.world.alice.id) == ForgetResult(1, 1)
+        assert await bot.storage.member_data(t.world.alice.id) == ForgetResult(1, 1, 1)
 
         by_id = await t.fake.send_slash_command(
             "whytwitter",
