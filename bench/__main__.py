@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import charts, e2e, matcher, semantic, uploads
+from bench import blind, charts, e2e, matcher, semantic, uploads
 
 SECTIONS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
     ("matcher", matcher.run),
+    ("blind", blind.run),
     ("e2e", e2e.run),
     ("charts", charts.run),
     ("uploads", uploads.run),

@@ -95,6 +95,19 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     # Adversarial chit-chat in objection words, some of it as close to an objection as the dev
     # set's own ("my days are so full this month"): 90.0 % silent at first look, not tuned on.
     EvalSet("chatter3_nearmiss", SETS_DIR / "chatter3.yaml", "nearmiss"),
+    # Realistic-style tuning sets (long posts, replies, stories; a week of ordinary talk), read
+    # while tuning the meaning layer. The realistic one is far harder than the tidy sets: its
+    # floor guards regressions (71.3 % right, 2.3 % wrong when added). Half of the ordinary
+    # lines were copied into knowledge/ordinary.yaml, so its silence is optimistic.
+    EvalSet("realistic_tuning", SETS_DIR / "realistic_tuning.yaml", "realistic", floor=0.70),
+    EvalSet("ordinary_tuning", SETS_DIR / "ordinary_tuning.yaml", "tuning"),
+    # Blind sets of 2026-11-30, written by people who never saw the knowledge base or the
+    # matcher, in the styles of issue 12 (realistic conversation, tidy, a week of ordinary
+    # talk) and 14 (today's objections and look-alike talk); looked at once, after all tuning.
+    EvalSet("heldout21_realistic_blind", SETS_DIR / "heldout21_realistic.yaml", "blind"),
+    EvalSet("heldout22_tidy_blind", SETS_DIR / "heldout22_tidy.yaml", "blind"),
+    EvalSet("chatter_week23_blind", SETS_DIR / "chatter_week23.yaml", "blind"),
+    EvalSet("heldout24_today_blind", SETS_DIR / "heldout24_today.yaml", "blind"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

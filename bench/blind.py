@@ -1,0 +1,125 @@
+"""The issue-12 blind sets in the issue's own terms, words alone vs words + meaning, and the
+moderator trial (three entries written from knowledge/README.md alone, then unseen messages).
+
+Only totals are printed: a blind set's lines are never shown (see tests/matching/README).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.kb.check import check_knowledge
+from bot.kb.loader import BUNDLED_DIR, load_knowledge
+from bot.kb.model import KnowledgeBase
+from bot.matching.engine import Matcher
+from bot.matching.factory import build_matcher
+from bot.matching.types import Outcome
+
+SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "matching"
+REALISTIC = {
+    "heldout21_realistic": SETS_DIR / "heldout21_realistic.yaml",
+    "heldout22_tidy": SETS_DIR / "heldout22_tidy.yaml",
+    "chatter_week23": SETS_DIR / "chatter_week23.yaml",
+    "heldout24_today": SETS_DIR / "heldout24_today.yaml",
+}
+"""Written this round by people who never saw the knowledge base or the matcher."""
+TRIAL = SETS_DIR / "moderator_trial"
+TRIAL_ENTRIES = TRIAL / "entries.yaml"
+TRIAL_MESSAGES = TRIAL / "messages.yaml"
+
+
+def labelled(path: Path) -> list[tuple[str, str, str]]:
+    """(message, expected id or "none", "objection" | "benefit" | "none")."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rows: list[tuple[str, str, str]] = []
+    for group, kind in (("objections", "objection"), ("benefits", "benefit")):
+        for entry_id, lines in (data.get(group) or {}).items():
+            rows.extend((str(line), str(entry_id), kind) for line in lines or ())
+    rows.extend((str(line), "none", "none") for line in data.get("none") or ())
+    return rows
+
+
+def detail(matcher: Any, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Right decisions overall and per kind, wrong answers, silence on chit-chat."""
+    count = {"objection": [0, 0], "benefit": [0, 0], "none": [0, 0]}
+    wrong = 0
+    for text, expected, kind in rows:
+        decision = matcher.match(text)
+        answered = decision.outcome is Outcome.ANSWER and decision.answer is not None
+        got = decision.answer.id if answered and decision.answer is not None else None
+        count[kind][1] += 1
+        if (got or "none") == expected:
+            count[kind][0] += 1
+        elif got is not None:
+            wrong += 1
+    total = sum(n for _, n in count.values())
+    right = sum(r for r, _ in count.values())
+
+    def share(kind: str) -> float | None:
+        r, n = count[kind]
+        return round(r / n, 4) if n else None
+
+    return {
+        "messages": total,
+        "right": round(right / total, 4) if total else None,
+        "objections_right": share("objection"),
+        "benefits_right": share("benefit"),
+        "wrong_answers": wrong,
+        "chit_chat_silent": share("none"),
+    }
+
+
+def _both(kb: KnowledgeBase, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    return {"words": detail(Matcher(kb), rows), "combined": detail(build_matcher(kb), rows)}
+
+
+def moderator_trial() -> dict[str, Any]:
+    """The bundled knowledge base plus the moderator's file, as a moderator would save it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        kb_dir = Path(tmp) / "knowledge"
+        shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
+        shutil.copy(TRIAL_ENTRIES, kb_dir / "moderator-topics.yaml")
+        report = check_knowledge(kb_dir)
+        kb = load_knowledge(kb_dir)
+    entries = yaml.safe_load(TRIAL_ENTRIES.read_text(encoding="utf-8"))["objections"]
+    new_ids = {str(e["id"]) for e in entries}
+    result: dict[str, Any] = {
+        "check_errors": len(report.errors),
+        "check_warnings": len(report.warnings),
+        "examples_not_answered": sum("example" in p.message for p in report.errors),
+        "unseen_messages": _both(kb, labelled(TRIAL_MESSAGES)),
+    }
+    # Without breaking the others: the other blind sets with and without the new entries.
+    others: dict[str, Any] = {}
+    for name, path in REALISTIC.items():
+        if path.exists():
+            rows = labelled(path)
+            before = detail(build_matcher(load_knowledge()), rows)["right"]
+            after = detail(build_matcher(kb), rows)
+            others[name] = {"right_before": before, "right_after": after["right"]}
+            others[name]["new_entries_answered"] = sum(
+                1
+                for text, _expected, _kind in rows
+                if (d := build_matcher(kb).match(text)).answer is not None
+                and d.outcome is Outcome.ANSWER
+                and d.answer.id in new_ids
+            )
+    result["other_sets"] = others
+    return result
+
+
+def run() -> dict[str, Any]:
+    """Every figure of this section."""
+    kb = load_knowledge()
+    results: dict[str, Any] = {}
+    for name, path in REALISTIC.items():
+        if path.exists():
+            results[name] = _both(kb, labelled(path))
+    if TRIAL_ENTRIES.exists() and TRIAL_MESSAGES.exists():
+        results["moderator_trial"] = moderator_trial()
+    return results
