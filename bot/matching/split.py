@@ -59,6 +59,8 @@ def units(text: str) -> list[str]:
         elif line.strip():
             own.append(line.strip())
     whole = "\n".join([*quoted, *own])
+    if not whole:  # only empty quote markers (">")
+        return []
     parts: list[str] = []
     if quoted and own:
         parts += [" ".join(own), " ".join(quoted)]

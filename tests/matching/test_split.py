@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,3 +62,9 @@ def test_any_text_gives_at_most_the_whole_and_a_few_long_parts(text: str) -> Non
         assert len(re.findall(r"[A-Za-z0-9']+", part)) >= MIN_WORDS
     if found:
         assert found[0].strip()
+
+
+@pytest.mark.parametrize("text", [">", "> ", ">>>\n>", "@sam >"])
+def test_empty_quote_markers_give_nothing(text: str) -> None:
+    """Found by hypothesis: a message of bare quote markers is empty, not an empty "whole"."""
+    assert units(text) == []
