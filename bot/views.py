@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import discord
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BenefitPageButton",
+    "ConfirmTexts",
+    "ConfirmView",
     "DismissButton",
     "PageCounter",
     "SuggestionButton",
@@ -411,3 +414,82 @@ def benefits_message(
         )
     )
     return embed, view
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmTexts:
+    """What a :class:`ConfirmView` says."""
+
+    not_owner: str
+    """To anyone but the member who asked."""
+    finished: str
+    """To a press after the view is done."""
+    cancelled: str
+    expired: str
+    """Shown when the buttons expire unused (if the view knows its message)."""
+    cancel_label: str = "Keep"
+
+
+class ConfirmView(ui.View):
+    """Delete / Keep (or Cancel) before deleting something: only ``owner_id`` may press,
+    ``guard`` may refuse a press first (e.g. outside a home server), and it expires.
+
+    ``action`` does the deletion and returns the text the message then shows.
+    """
+
+    def __init__(
+        self,
+        owner_id: int,
+        action: Callable[[discord.Interaction[Any]], Awaitable[str]],
+        *,
+        texts: ConfirmTexts,
+        timeout: float,
+        guard: Callable[[discord.Interaction[Any]], str | None] | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.action = action
+        self.texts = texts
+        self.guard = guard
+        self.message: discord.InteractionMessage | None = None
+        self.done = False
+        self.cancel.label = texts.cancel_label
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        refusal = self.guard(interaction) if self.guard is not None else None
+        if refusal is None and interaction.user.id != self.owner_id:
+            refusal = self.texts.not_owner
+        if refusal is not None:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return False
+        return True
+
+    def _finish(self) -> None:
+        self.done = True
+        self.stop()
+        for item in self.children:
+            if isinstance(item, ui.Button):
+                item.disabled = True
+
+    @ui.button(label="Delete", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
+        if self.done:
+            await interaction.response.send_message(self.texts.finished, ephemeral=True)
+            return
+        self._finish()
+        text = await self.action(interaction)
+        await interaction.response.edit_message(content=text, view=self)
+
+    @ui.button(label="Keep", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
+        self._finish()
+        await interaction.response.edit_message(content=self.texts.cancelled, view=self)
+
+    async def on_timeout(self) -> None:
+        if self.done or self.message is None:
+            return
+        self._finish()
+        try:
+            await self.message.edit(content=self.texts.expired, view=self)
+        except discord.HTTPException:
+            log.debug("could not mark an expired confirmation", exc_info=True)

@@ -22,7 +22,7 @@ import functools
 import io
 import logging
 import zipfile
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +58,7 @@ from bot.modlog import (
     version_choice_name,
 )
 from bot.storage import VersionRow
+from bot.views import ConfirmTexts, ConfirmView
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot
@@ -329,68 +330,6 @@ class ProposalView(ui.View):
             )
         except discord.HTTPException:
             log.debug("could not mark an expired preview", exc_info=True)
-
-
-class ConfirmView(ui.View):
-    """Delete / Keep before a deletion: only the moderator who asked may press; it expires."""
-
-    def __init__(
-        self,
-        owner_id: int,
-        action: Callable[[discord.Interaction[Any]], Awaitable[str]],
-        *,
-        what: str,
-        timeout: float,
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
-        self.action = action
-        self.what = what
-        self.message: discord.InteractionMessage | None = None
-        self.done = False
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                "Only the moderator who ran the command can confirm it.", ephemeral=True
-            )
-            return False
-        return True
-
-    def _finish(self) -> None:
-        self.done = True
-        self.stop()
-        for item in self.children:
-            if isinstance(item, ui.Button):
-                item.disabled = True
-
-    @ui.button(label="Delete", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
-        if self.done:
-            await interaction.response.send_message("This is finished.", ephemeral=True)
-            return
-        self._finish()
-        text = await self.action(interaction)
-        await interaction.response.edit_message(content=text, view=self)
-
-    @ui.button(label="Keep", style=discord.ButtonStyle.secondary)
-    async def keep(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
-        self._finish()
-        await interaction.response.edit_message(
-            content=f"{self.what}: cancelled, nothing was deleted.", view=self
-        )
-
-    async def on_timeout(self) -> None:
-        if self.done or self.message is None:
-            return
-        self._finish()
-        try:
-            await self.message.edit(
-                content=f"{self.what}: expired, nothing was deleted. Run the command again.",
-                view=self,
-            )
-        except discord.HTTPException:
-            log.debug("could not mark an expired confirmation", exc_info=True)
 
 
 def write_failure(exc: Exception) -> str:
@@ -920,10 +859,16 @@ class Moderation(commands.Cog):
     async def kb_unanswered_clear(self, interaction: discord.Interaction[WhyTwitterBot]) -> None:
         if not await self.gate(interaction):
             return
+        what = "Clearing the unanswered questions"
         view = ConfirmView(
             interaction.user.id,
             self._clear_unanswered,
-            what="Clearing the unanswered questions",
+            texts=ConfirmTexts(
+                not_owner="Only the moderator who ran the command can confirm it.",
+                finished="This is finished.",
+                cancelled=f"{what}: cancelled, nothing was deleted.",
+                expired=f"{what}: expired, nothing was deleted. Run the command again.",
+            ),
             timeout=self.confirm_timeout,
         )
         await interaction.response.send_message(

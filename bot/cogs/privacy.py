@@ -1,7 +1,8 @@
 """Privacy: ``/forget-me`` lets any member delete what the bot keeps about them (their votes
 and unanswered questions), after a confirmation; usable in DMs and in every server.
 
-:class:`ForgetView` is the confirmation, shared with the moderators' ``/whytwitter forget``.
+:func:`ask_to_forget` is the confirmation (a :class:`bot.views.ConfirmView`), shared with the
+moderators' ``/whytwitter forget``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
-from discord import app_commands, ui
+from discord import app_commands
 from discord.ext import commands
 
 from bot.home import home_refusal
 from bot.installs import member_command
 from bot.storage import ForgetResult
+from bot.views import ConfirmTexts, ConfirmView
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot
@@ -47,71 +49,6 @@ def confirm_text(result: ForgetResult, *, own: bool, label: str = "") -> str:
     )
 
 
-class ForgetView(ui.View):
-    """Delete / Cancel: only the member who asked may press them (for a moderator's request,
-    only in a home server); they expire."""
-
-    def __init__(
-        self,
-        bot: WhyTwitterBot,
-        *,
-        owner_id: int,
-        target_id: int,
-        actor: str,
-        home_only: bool = False,
-    ) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT)
-        self.bot = bot
-        self.owner_id = owner_id
-        self.target_id = target_id
-        self.actor = actor
-        self.home_only = home_only
-        self.done = False
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if self.home_only:
-            refusal = home_refusal(interaction.guild_id, self.bot.settings.home_guild_ids)
-            if refusal is not None:
-                await interaction.response.send_message(refusal, ephemeral=True)
-                return False
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                "Only the member who asked can confirm this.", ephemeral=True
-            )
-            return False
-        return True
-
-    def _finish(self) -> None:
-        self.done = True
-        self.stop()
-        for item in self.children:
-            if isinstance(item, ui.Button):
-                item.disabled = True
-
-    @ui.button(label="Delete", style=discord.ButtonStyle.danger)
-    async def delete(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
-        if self.done:
-            await interaction.response.send_message("This request is finished.", ephemeral=True)
-            return
-        self._finish()
-        result = await self.bot.storage.forget_member(self.target_id)
-        log.info(
-            "%s deleted the data of member %s: %d votes, %d unanswered questions",
-            self.actor,
-            self.target_id,
-            result.votes,
-            result.unanswered,
-        )
-        await interaction.response.edit_message(content=f"Deleted {describe(result)}.", view=self)
-
-    @ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
-        self._finish()
-        await interaction.response.edit_message(
-            content="Cancelled: nothing was deleted.", view=self
-        )
-
-
 async def ask_to_forget(
     interaction: discord.Interaction[WhyTwitterBot], target_id: int, *, own: bool, label: str = ""
 ) -> None:
@@ -123,8 +60,33 @@ async def ask_to_forget(
         await interaction.response.send_message(text, ephemeral=True)
         return
     actor = "member" if own else f"moderator {interaction.user.id}"
-    view = ForgetView(
-        bot, owner_id=interaction.user.id, target_id=target_id, actor=actor, home_only=not own
+
+    async def forget(_: discord.Interaction[Any]) -> str:
+        result = await bot.storage.forget_member(target_id)
+        log.info(
+            "%s deleted the data of member %s: %d votes, %d unanswered questions",
+            actor,
+            target_id,
+            result.votes,
+            result.unanswered,
+        )
+        return f"Deleted {describe(result)}."
+
+    def home_only(pressed: discord.Interaction[Any]) -> str | None:
+        return home_refusal(pressed.guild_id, bot.settings.home_guild_ids)
+
+    view = ConfirmView(
+        interaction.user.id,
+        forget,
+        texts=ConfirmTexts(
+            not_owner="Only the member who asked can confirm this.",
+            finished="This request is finished.",
+            cancelled="Cancelled: nothing was deleted.",
+            expired="Expired: nothing was deleted. Ask again.",
+            cancel_label="Cancel",
+        ),
+        timeout=CONFIRM_TIMEOUT,
+        guard=None if own else home_only,
     )
     await interaction.response.send_message(text, view=view, ephemeral=True)
 
