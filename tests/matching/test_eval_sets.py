@@ -112,7 +112,6 @@ def test_near_miss_chit_chat_does_not_regress() -> None:
 
 
 _BLIND_BELOW_BAR = {
-    "heldout10_blind": "90.8 % right, 0.8 % wrong, 100 % silent (totals looked at ~10 times)",
     "heldout21_realistic_blind": _PRECISION_BELOW_BAR["heldout21_realistic_blind"],
     "heldout24_today_blind": _PRECISION_BELOW_BAR["heldout24_today_blind"],
 }
