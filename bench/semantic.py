@@ -15,7 +15,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.matcher import EVAL_SETS, load_labelled
+from bench.matcher import EVAL_SETS, _rss_mb, load_labelled
 from bot.kb.loader import load_knowledge
 from bot.kb.model import KnowledgeBase
 from bot.matching.semantic import DEFAULT_MODEL_DIR, EmbeddingCache, Encoder
@@ -158,17 +157,6 @@ def latency(encoder: Encoder, texts: Sequence[str], repetitions: int = 3) -> dic
         "long_post_ms": round(long_ms, 2),
         "ten_mb_message_ms": round(huge_ms, 2),
     }
-
-
-def _rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def load_figures(model_dir: Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from watchfiles import Change, awatch
 
 from bot.kb import store
-from bot.kb.loader import load_knowledge_from_texts, scan_knowledge_files
+from bot.kb.loader import load_scanned, scan_knowledge_files
 from bot.kb.model import KBError, KnowledgeBase, Problem
 from bot.matching.factory import MatcherConfig, build_matcher
 from bot.matching.hybrid import HybridMatcher
@@ -84,14 +84,7 @@ def _build(directory: Path, config: MatcherConfig, history_dir: Path | None) -> 
         files, problems = store.read_live(directory, history_dir, label=label)
     else:
         files, problems = scan_knowledge_files(directory, label=label)
-    if any(p.severity == "error" for p in problems):
-        raise KBError(problems)
-    try:
-        kb = load_knowledge_from_texts(files, origin=str(directory), label=label)
-    except KBError as exc:
-        raise KBError([*exc.problems, *problems]) from None
-    for problem in problems:
-        log.warning("knowledge directory %s: %s", directory, problem)
+    kb = load_scanned(directory, files, problems, label=label)
     return KBSnapshot(kb, build_matcher(kb, config, prune=True), files)
 
 

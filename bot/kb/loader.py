@@ -18,7 +18,7 @@ import os
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -772,8 +772,21 @@ def load_knowledge(directory: Path | None = None, *, label: str | None = None) -
     """
     directory = directory if directory is not None else BUNDLED_DIR
     files, problems = scan_knowledge_files(directory, label=label)
+    return load_scanned(directory, files, problems, label=label)
+
+
+def load_scanned(
+    directory: Path,
+    files: Mapping[str, bytes],
+    problems: Sequence[Problem],
+    *,
+    label: str | None = None,
+) -> KnowledgeBase:
+    """The knowledge base of files read from ``directory`` with the directory's own
+    ``problems`` (skipped entries): errors among them raise :class:`KBError` at once, and
+    warnings are logged, or added to the loader's errors when the files do not load."""
     if any(p.severity == "error" for p in problems):
-        raise KBError(problems)
+        raise KBError(list(problems))
     try:
         kb = load_knowledge_from_texts(files, origin=str(directory), label=label)
     except KBError as exc:
