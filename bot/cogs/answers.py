@@ -20,10 +20,10 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
-from bot.gate import GateDecision, MessageFacts
 from bot.home import kept_text
 from bot.installs import member_command
 from bot.matching.types import Decision, Outcome
+from bot.service.gate import GateDecision, MessageFacts
 from bot.views import answer_message, suggestion_view
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.gate import (
+from bot.service.gate import (
     Cooldowns,
     Gate,
     GateConfig,
