@@ -256,9 +256,10 @@ def _expected(plan: list[tuple[int, Any, str]], config: GateConfig, me: int) -> 
             decision = matcher.match(text)
             ok = decision.outcome is Outcome.ANSWER and decision.answer is not None
             if ok and decision.answer is not None:
-                verdict = gate.admit(facts, decision.answer.id, now=now)
-                ok = bool(verdict)
-                gate.release(verdict, sent_at=now)
+                with gate.hold(facts, decision.answer.id, now=now) as held:
+                    ok = bool(held)
+                    if ok:
+                        held.sent(now)
         out.append(ok)
     return out
 
