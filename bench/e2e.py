@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.gate import Gate, GateConfig, MessageFacts  # noqa: E402
 from bot.kb.loader import BUNDLED_DIR, load_knowledge  # noqa: E402
 from bot.matching.factory import build_matcher  # noqa: E402
 from bot.matching.types import Outcome  # noqa: E402
+from bot.service.gate import Gate, GateConfig, MessageFacts  # noqa: E402
 
 CHIT_CHAT = (
     "did you see the game last night",
@@ -256,9 +256,10 @@ def _expected(plan: list[tuple[int, Any, str]], config: GateConfig, me: int) -> 
             decision = matcher.match(text)
             ok = decision.outcome is Outcome.ANSWER and decision.answer is not None
             if ok and decision.answer is not None:
-                verdict = gate.admit(facts, decision.answer.id, now=now)
-                ok = bool(verdict)
-                gate.release(verdict, sent_at=now)
+                with gate.hold(facts, decision.answer.id, now=now) as held:
+                    ok = bool(held)
+                    if ok:
+                        held.sent(now)
         out.append(ok)
     return out
 

@@ -16,10 +16,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.gate import Gate, GateConfig, MemberBudget
 from bot.home import MODERATOR_GROUPS, home_refusal
 from bot.installs import SERVER_ONLY
 from bot.kb.live import LiveKnowledge
+from bot.service.gate import Gate, GateConfig, MemberBudget, MessageFacts
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
 from bot.views import dynamic_items
@@ -219,6 +219,7 @@ class WhyTwitterBot(commands.AutoShardedBot):
         self.gate = Gate(
             self.gate_config(),
             budget=MemberBudget(settings.member_budget, settings.member_budget_seconds),
+            channels=self.channel_gate_config,
         )
         """Whether to answer: cooldowns, answers being sent, and the per-member budget of
         mentions, DMs, /ask and the context menu (``MEMBER_BUDGET``)."""
@@ -342,17 +343,17 @@ class WhyTwitterBot(commands.AutoShardedBot):
             return False
         return channel_id in (await self.guild_settings(guild_id)).answer_channels
 
-    async def channel_gate_config(
-        self, guild_id: int | None, channel_id: int, *, watched: bool = False
-    ) -> GateConfig | None:
-        """The gate's thresholds for an unprompted answer in this channel (the guild's cooldown
-        override applied); None when the bot does not answer there unprompted. ``watched``: the
-        channel is a post in a forum already known to be watched."""
-        if not watched and not await self.is_answer_channel(guild_id, channel_id):
+    async def channel_gate_config(self, facts: MessageFacts) -> GateConfig | None:
+        """The gate's thresholds for an unprompted answer in the message's channel (the
+        guild's cooldown override applied); None when the bot does not answer there unprompted.
+        The gate's channel lookup (``facts.in_answer_channel``: a post in a watched forum)."""
+        if not facts.in_answer_channel and not await self.is_answer_channel(
+            facts.guild_id, facts.channel_id
+        ):
             return None
-        if guild_id is None:
+        if facts.guild_id is None:
             return self.gate_config()
-        return self.gate_config(await self.guild_settings(guild_id))
+        return self.gate_config(await self.guild_settings(facts.guild_id))
 
     async def record_unanswered(
         self, *, guild_id: int | None, channel_id: int | None, user_id: int, text: str

@@ -7,11 +7,10 @@ prints it. Discord's embed limits are constants here and are measured on cards b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.kb.model import Benefit, Entry, EntrySource, KnowledgeBase, Objection
-from bot.matching.types import Candidate
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -227,17 +226,13 @@ def objections_card(kb: KnowledgeBase) -> Card:
     )
 
 
-def suggestions_text(kb: KnowledgeBase, candidates: Sequence[Candidate]) -> str:
-    """A "did you mean" list of the candidates' titles (unknown ids are skipped)."""
-    titles = [entry.title for entry in _entries(kb, (c.id for c in candidates))]
+def suggestions_text(entries: Sequence[Entry]) -> str:
+    """A "did you mean" list of the entries' titles."""
+    titles = [entry.title for entry in entries]
     if not titles:
         return "I don't have an answer for that yet."
     lines = [f"{i}. {t}" for i, t in enumerate(titles, start=1)]
     return "Did you mean:\n" + "\n".join(lines)
-
-
-def _entries(kb: KnowledgeBase, ids: Iterable[str]) -> list[Entry]:
-    return [e for e in (kb.get(i) for i in ids) if e is not None]
 
 
 def _join_within(lines: Sequence[str], limit: int) -> str:

@@ -20,6 +20,7 @@ from bot.kb.check import check_knowledge
 from bot.kb.loader import load_knowledge
 from bot.kb.model import KBError, KnowledgeBase
 from bot.matching.types import Decision, Outcome
+from bot.service.replies import Reply, reply_for
 
 if TYPE_CHECKING:
     from bot.matching.factory import MatcherConfig
@@ -63,14 +64,15 @@ def build_or_report(kb: KnowledgeBase, config: MatcherConfig | None) -> HybridMa
         return None
 
 
-def format_decision(decision: Decision, *, as_json: bool) -> str:
+def format_reply(reply: Reply, *, as_json: bool) -> str:
     """One line: the JSON contract, or "answer: id (score)" / "suggest: a, b" / "silent"."""
+    decision = reply.decision
     if as_json:
         return json.dumps(decision.to_json(), ensure_ascii=False)
-    if decision.outcome is Outcome.ANSWER and decision.answer is not None:
-        return f"answer: {decision.answer.id} ({decision.answer.score:.1f})"
-    if decision.outcome is Outcome.SUGGEST and decision.suggestions:
-        return "suggest: " + ", ".join(c.id for c in decision.suggestions)
+    if reply.entry is not None and decision.answer is not None:
+        return f"answer: {reply.entry.id} ({decision.answer.score:.1f})"
+    if reply.suggestions:
+        return "suggest: " + ", ".join(entry.id for entry in reply.suggestions)
     return "silent"
 
 
@@ -99,9 +101,9 @@ def match_command(
 
     def show(line: str) -> str:
         if not line.strip():
-            return format_decision(Decision(text=line, outcome=Outcome.SILENT), as_json=as_json)
+            return format_reply(reply_for(kb, Decision(line, Outcome.SILENT)), as_json=as_json)
         if not explain:
-            return format_decision(matcher.match(line), as_json=as_json)
+            return format_reply(reply_for(kb, matcher.match(line)), as_json=as_json)
         explained = matcher.explain(line)
         if as_json:
             return json.dumps(explained.to_json(), ensure_ascii=False)

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 from bot.cards import Card, answer_card, benefit_pages, objections_card, suggestions_text
 from bot.cli import build_or_report, load_or_report
-from bot.kb.check import MatcherLike
 from bot.kb.model import KnowledgeBase
-from bot.matching.types import Outcome
+from bot.service.replies import Matcher, Reply, ask
 
 if TYPE_CHECKING:
     from bot.matching.factory import MatcherConfig
@@ -68,15 +67,17 @@ def render_card(card: Card) -> str:
     return "\n".join(lines)
 
 
-def reply_text(kb: KnowledgeBase, matcher: MatcherLike, text: str) -> str:
+def reply_text(kb: KnowledgeBase, matcher: Matcher, text: str) -> str:
     """What the bot would say to ``text`` asked directly (answer, suggestions or none)."""
-    decision = matcher.match(text)
-    if decision.outcome is Outcome.ANSWER and decision.answer is not None:
-        entry = kb.get(decision.answer.id)
-        if entry is not None:
-            return render_card(answer_card(kb, entry))
-    if decision.outcome is Outcome.SUGGEST and decision.suggestions:
-        return suggestions_text(kb, decision.suggestions)
+    return render_reply(kb, ask(kb, matcher, text))
+
+
+def render_reply(kb: KnowledgeBase, reply: Reply) -> str:
+    """A reply as plain text: the answer's card, the "did you mean" list, or no answer."""
+    if reply.entry is not None:
+        return render_card(answer_card(kb, reply.entry))
+    if reply.suggestions:
+        return suggestions_text(reply.suggestions)
     return NO_ANSWER
 
 

@@ -25,7 +25,6 @@ from bot.cards import answer_card, benefit_pages
 from bot.embeds import card_embed, truncate
 from bot.installs import bot_reaches_channel
 from bot.kb.model import Entry, KnowledgeBase
-from bot.matching.types import Candidate
 
 if TYPE_CHECKING:
     from bot.kb.live import LiveKnowledge
@@ -374,12 +373,11 @@ def answer_message(
     )
 
 
-def suggestion_view(kb: KnowledgeBase, candidates: Sequence[Candidate], member_id: int) -> ui.View:
+def suggestion_view(entries: Sequence[Entry], member_id: int) -> ui.View:
     """Up to three "did you mean" buttons, labelled with the entries' titles."""
     view = ui.View(timeout=None)
-    for candidate in candidates[:3]:
-        entry = kb.get(candidate.id)
-        if entry is None or not _fits(entry.id, member_id):
+    for entry in entries[:3]:
+        if not _fits(entry.id, member_id):
             continue
         view.add_item(SuggestionButton(entry.id, member_id, label=entry.title))
     return view

@@ -24,8 +24,7 @@ from bot.cards import (
     truncate,
 )
 from bot.kb.loader import load_knowledge
-from bot.kb.model import Benefit, EntryKind, EntrySource, KnowledgeBase, Objection
-from bot.matching.types import Candidate
+from bot.kb.model import Benefit, EntrySource, KnowledgeBase, Objection
 
 KB = load_knowledge()
 
@@ -204,15 +203,14 @@ def test_fitted_cards_always_fit(title: str, answer: str, summary: str) -> None:
     assert all(len(f.value) <= FIELD_VALUE_LIMIT for f in card.fields)
 
 
-def test_suggestions_text_uses_titles_and_skips_unknown() -> None:
-    cands = [
-        Candidate("too-busy", EntryKind.OBJECTION, 70.0),
-        Candidate("gone", EntryKind.BENEFIT, 60.0),
-    ]
-    too_busy = KB.get("too-busy")
+def test_suggestions_text_lists_the_titles_in_order() -> None:
+    too_busy, privacy = KB.get("too-busy"), KB.get("patient-privacy")
     assert too_busy is not None
-    assert suggestions_text(KB, cands) == f"Did you mean:\n1. {too_busy.title}"
-    assert suggestions_text(KB, []) == "I don't have an answer for that yet."
+    assert privacy is not None
+    assert suggestions_text([privacy, too_busy]) == (
+        f"Did you mean:\n1. {privacy.title}\n2. {too_busy.title}"
+    )
+    assert suggestions_text([]) == "I don't have an answer for that yet."
 
 
 def test_objections_card_lists_every_objection() -> None:

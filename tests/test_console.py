@@ -12,7 +12,8 @@ from bot.cards import answer_card
 from bot.console import NO_ANSWER, console_command, plain_text, render_card, reply_text
 from bot.kb.loader import load_knowledge
 from bot.matching.factory import build_matcher
-from bot.matching.types import Outcome
+from bot.matching.types import Decision, Outcome
+from bot.service.replies import MAX_QUESTION
 
 
 def run(
@@ -148,3 +149,18 @@ def test_console_footer_credits_community_advice_truthfully(
     assert status == 0
     assert "-- This community's own advice; the benefits listed are from" in out
     assert "-- Based on" not in out
+
+
+def test_reply_text_matches_what_the_bot_would_read() -> None:
+    """The console cuts a long line as the bot cuts a long message (``MAX_QUESTION``)."""
+    kb = load_knowledge()
+    seen: list[str] = []
+
+    class Recorder:
+        def match(self, text: str) -> Decision:
+            seen.append(text)
+            return Decision(text, Outcome.SILENT)
+
+    long = "I'm far too busy for twitter " * 100
+    assert reply_text(kb, Recorder(), long) == NO_ANSWER
+    assert seen == [long[:MAX_QUESTION]]

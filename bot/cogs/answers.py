@@ -1,5 +1,8 @@
 """Answers: objections in answer channels, mentions, DMs, ``/ask`` and the
-"Answer this objection" message context menu. Thin: facts → gate → matcher → embeds → send."""
+"Answer this objection" message context menu.
+
+Thin: message → facts → gate (``bot.service.gate``) → reply (``bot.service.replies``) →
+embed and buttons → send → record."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import discord
@@ -20,10 +24,10 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
-from bot.gate import GateDecision, MessageFacts
 from bot.home import kept_text
 from bot.installs import member_command
-from bot.matching.types import Decision, Outcome
+from bot.service.gate import GateDecision, MessageFacts, Reason
+from bot.service.replies import MAX_QUESTION, Reply, ReplyKind, ask
 from bot.views import answer_message, suggestion_view
 
 if TYPE_CHECKING:
@@ -48,10 +52,11 @@ ANSWER_DISMISSED: Final = (
     "That message was answered publicly and the answer was dismissed, so here it is just for you."
 )
 BEING_ANSWERED: Final = "Someone is answering that message right now; here it is just for you."
+NOT_CONFIDENT: Final = "I don't have a confident answer for that message."
+TRY_LISTS: Final = "Try `/benefits` or `/objections` to see what I know."
 CONTEXT_WAIT: Final = 2.0
 """Seconds a context-menu run waits for another run answering the same message (Discord
 wants a response within 3 s)."""
-MAX_QUESTION: Final = 1000
 SEEN_MESSAGES: Final = 4096
 """How many recent message ids are remembered to ignore events Discord delivers twice."""
 
@@ -67,6 +72,40 @@ def slow_down_text(decision: GateDecision) -> str:
 def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
     """The link that opens a message in Discord (``@me`` for DMs), as ``Message.jump_url``."""
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply as Discord sends it (``None``: not part of this message)."""
+
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+
+
+def direct_message(
+    kb: KnowledgeBase, reply: Reply, *, member_id: int, ephemeral: bool = False
+) -> Outgoing:
+    """What a member asking directly (mention, DM, ``/ask``) sees: the answer's embed and
+    buttons, the "did you mean" list and buttons, or "no answer yet"."""
+    if reply.entry is not None:
+        embed, view = answer_message(kb, reply.entry, member_id=member_id, ephemeral=ephemeral)
+        return Outgoing(embed=embed, view=view)
+    if reply.suggestions:
+        return Outgoing(
+            suggestions_text(reply.suggestions), view=suggestion_view(reply.suggestions, member_id)
+        )
+    return Outgoing(NO_ANSWER)
+
+
+def menu_refusal(reply: Reply, *, member_id: int) -> Outgoing:
+    """What the context menu tells its invoker privately when it has no answer to give."""
+    if not reply.suggestions:
+        return Outgoing(f"{NOT_CONFIDENT}\n{TRY_LISTS}")
+    return Outgoing(
+        f"{NOT_CONFIDENT}\n{suggestions_text(reply.suggestions)}",
+        view=suggestion_view(reply.suggestions, member_id),
+    )
 
 
 class RecentIds:
@@ -136,7 +175,14 @@ class Answers(commands.Cog):
 
     # ---------------------------------------------------------------- messages
 
-    def _facts(self, message: discord.Message, *, content: str, addressed: bool) -> MessageFacts:
+    def _facts(
+        self,
+        message: discord.Message,
+        *,
+        content: str,
+        addressed: bool = False,
+        watched: bool = False,
+    ) -> MessageFacts:
         me = self.bot.user
         return MessageFacts(
             author_id=message.author.id,
@@ -147,6 +193,7 @@ class Answers(commands.Cog):
             is_webhook=message.webhook_id is not None,
             is_self=me is not None and message.author.id == me.id,
             is_system=message.is_system(),
+            in_answer_channel=watched,
             addressed=addressed,
         )
 
@@ -165,12 +212,12 @@ class Answers(commands.Cog):
             text = pattern.sub(" ", message.content).strip()
             facts = self._facts(message, content=text, addressed=True)
             verdict = self.bot.gate.screen(facts, now=time.monotonic())
-            if verdict.reason == "member-budget":
-                log.debug("not answering %s from %s: over budget", message.id, message.author.id)
-            elif verdict.reason == "empty":
-                await self._send(message, content=MENTION_HINT.format(name=me.display_name))
-            elif verdict:
+            if verdict:
                 await self._answer_directly(message, text, via="dm" if is_dm else "mention")
+            elif verdict.reason is Reason.EMPTY:
+                await self._send(message, content=MENTION_HINT.format(name=me.display_name))
+            else:
+                log.debug("not answering %s: %s", message.id, verdict.reason)
             return
         if is_post_starter(message):
             await self._forum_answer(message)
@@ -190,86 +237,84 @@ class Answers(commands.Cog):
         (``post``: its title and first message are read; the post's thread is the channel)."""
         gate = self.bot.gate
         content = message.content if post is None else post.text
-        facts = self._facts(message, content=content, addressed=False)
-        # Cheap rules first: no database or matcher for bots, commands, short messages.
-        if not gate.screen(facts, now=time.monotonic()).answer:
-            return
-        config = await self.bot.channel_gate_config(
-            facts.guild_id, facts.channel_id, watched=post is not None
-        )
-        if config is None:
+        facts = self._facts(message, content=content, watched=post is not None)
+        # Cheap rules first (no database or matcher for bots, commands, short messages), then
+        # whether this channel is answered, and with which cooldowns.
+        screened = await gate.screen_channel(facts, now=time.monotonic())
+        if not screened:
             return
         # The sentence encoder takes milliseconds: off the event loop, which keeps serving
         # Discord (and its rate-limit headers) meanwhile.
-        matcher = self.bot.knowledge.matcher
-        decision = await asyncio.to_thread(matcher.match, content[:MAX_QUESTION])
-        if decision.outcome is not Outcome.ANSWER or decision.answer is None:
+        snapshot = self.bot.knowledge.snapshot
+        reply = await asyncio.to_thread(ask, snapshot.kb, snapshot.matcher, content)
+        if reply.entry is None:
             return
-        entry_id = decision.answer.id
-        # Read the clock after the awaits above, so answers sent meanwhile are compared with
-        # the time they were sent; until this answer is sent, its cooldowns are held.
-        verdict = gate.admit(facts, entry_id, now=time.monotonic(), config=config)
-        if not verdict.answer:
-            log.debug("not answering %s in %s: %s", entry_id, message.channel.id, verdict.reason)
-            return
-        sent: discord.Message | None = None
-        try:
-            kb = self.bot.knowledge.kb
-            entry = kb.get(entry_id)
-            if entry is None or not self._can_send(message.channel):
+        entry = reply.entry
+        # The clock is read after the awaits above, so answers sent meanwhile are compared
+        # with the time they were sent; until this answer is sent, its cooldowns are held.
+        with gate.hold(facts, entry.id, now=time.monotonic(), config=screened.config) as held:
+            if not held:
+                log.debug("not answering %s in %s: %s", entry.id, facts.channel_id, held.reason)
                 return
-            embed, view = answer_message(kb, entry, member_id=message.author.id)
+            if not self._can_send(message.channel):
+                return
+            embed, view = answer_message(snapshot.kb, entry, member_id=message.author.id)
             sent = await self._send(message, embed=embed, view=view)
-        finally:
-            gate.release(verdict, sent_at=None if sent is None else time.monotonic())
-        if sent is None:
-            return
-        await self.bot.storage.record_answer(
-            guild_id=facts.guild_id,
-            channel_id=message.channel.id,
-            entry_id=entry_id,
+            if sent is None:
+                return
+            held.sent(time.monotonic())
+        await self._record(
+            reply,
             via="channel" if post is None else "forum",
+            guild_id=facts.guild_id,
+            channel_id=facts.channel_id,
+            user_id=facts.author_id,
             message_id=sent.id,
-            text=self._kept(facts.guild_id, content[:MAX_QUESTION]),
-            user_id=message.author.id,
         )
-        log.info("answered %s in channel %s (message %s)", entry_id, message.channel.id, message.id)
+        log.info("answered %s in channel %s (message %s)", entry.id, facts.channel_id, message.id)
 
     async def _answer_directly(self, message: discord.Message, text: str, *, via: str) -> None:
-        guild_id = message.guild.id if message.guild else None
         snapshot = self.bot.knowledge.snapshot
-        kb = snapshot.kb
-        decision = await asyncio.to_thread(snapshot.matcher.match, text[:MAX_QUESTION])
-        if decision.outcome is Outcome.ANSWER and decision.answer is not None:
-            entry = kb.get(decision.answer.id)
-            if entry is not None:
-                embed, view = answer_message(kb, entry, member_id=message.author.id)
-                sent = await self._send(message, embed=embed, view=view)
-                if sent is not None:
-                    await self.bot.storage.record_answer(
-                        guild_id=guild_id,
-                        channel_id=message.channel.id,
-                        entry_id=entry.id,
-                        via=via,
-                        message_id=sent.id,
-                        text=self._kept(guild_id, text[:MAX_QUESTION]),
-                        user_id=message.author.id,
-                    )
-                return
-        if decision.outcome is Outcome.SUGGEST and decision.suggestions:
-            await self._send(
-                message,
-                content=suggestions_text(kb, decision.suggestions),
-                view=suggestion_view(kb, decision.suggestions, message.author.id),
-            )
-            return
-        await self._send(message, content=NO_ANSWER)
-        await self.bot.record_unanswered(
-            guild_id=guild_id,
+        reply = await asyncio.to_thread(ask, snapshot.kb, snapshot.matcher, text)
+        out = direct_message(snapshot.kb, reply, member_id=message.author.id)
+        sent = await self._send(message, content=out.content, embed=out.embed, view=out.view)
+        if sent is None and reply.kind is ReplyKind.ANSWER:
+            return  # an answer counts once it was sent (a question without one regardless)
+        await self._record(
+            reply,
+            via=via,
+            guild_id=message.guild.id if message.guild else None,
             channel_id=message.channel.id,
             user_id=message.author.id,
-            text=text[:MAX_QUESTION],
+            message_id=sent.id if sent is not None else None,
         )
+
+    async def _record(
+        self,
+        reply: Reply,
+        *,
+        via: str,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_id: int,
+        message_id: int | None = None,
+    ) -> None:
+        """Record an answer given (``via``), or a question without one; suggestions are not
+        recorded."""
+        if reply.entry is not None:
+            await self.bot.storage.record_answer(
+                guild_id=guild_id,
+                channel_id=channel_id or 0,
+                entry_id=reply.entry.id,
+                via=via,
+                message_id=message_id,
+                text=self._kept(guild_id, reply.question),
+                user_id=user_id,
+            )
+        elif reply.kind is ReplyKind.SILENT:
+            await self.bot.record_unanswered(
+                guild_id=guild_id, channel_id=channel_id, user_id=user_id, text=reply.question
+            )
 
     def _can_send(self, channel: discord.abc.Messageable) -> bool:
         """Whether the bot may reply with an embed here (logs the first refusal per channel)."""
@@ -364,42 +409,20 @@ class Answers(commands.Cog):
         ephemeral: bool,
         via: str,
     ) -> None:
-        kb = self.bot.knowledge.kb
-        decision = self.bot.knowledge.matcher.match(text)
-        user_id = interaction.user.id
-        if decision.outcome is Outcome.ANSWER and decision.answer is not None:
-            entry = kb.get(decision.answer.id)
-            if entry is not None:
-                embed, view = answer_message(kb, entry, member_id=user_id, ephemeral=ephemeral)
-                await interaction.response.send_message(
-                    embed=embed, view=view or discord.utils.MISSING, ephemeral=ephemeral
-                )
-                await self._record_answer(interaction, entry.id, via, text)
-                return
-        if decision.outcome is Outcome.SUGGEST and decision.suggestions:
-            await interaction.response.send_message(
-                suggestions_text(kb, decision.suggestions),
-                view=suggestion_view(kb, decision.suggestions, user_id),
-                ephemeral=ephemeral,
-            )
-            return
-        await interaction.response.send_message(NO_ANSWER, ephemeral=ephemeral)
-        await self.bot.record_unanswered(
+        snapshot = self.bot.knowledge.snapshot
+        reply = await asyncio.to_thread(ask, snapshot.kb, snapshot.matcher, text)
+        out = direct_message(snapshot.kb, reply, member_id=interaction.user.id, ephemeral=ephemeral)
+        await interaction.response.send_message(
+            out.content,
+            embed=out.embed or discord.utils.MISSING,
+            view=out.view or discord.utils.MISSING,
+            ephemeral=ephemeral,
+        )
+        await self._record(
+            reply,
+            via=via,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            text=text,
-        )
-
-    async def _record_answer(
-        self, interaction: discord.Interaction[WhyTwitterBot], entry_id: str, via: str, text: str
-    ) -> None:
-        await self.bot.storage.record_answer(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id or 0,
-            entry_id=entry_id,
-            via=via,
-            text=self._kept(interaction.guild_id, text),
             user_id=interaction.user.id,
         )
 
@@ -418,32 +441,22 @@ class Answers(commands.Cog):
         """
         if not await self._admit(interaction):
             return
-        kb = self.bot.knowledge.kb
-        text = message.content.strip()
-        decision: Decision = self.bot.knowledge.matcher.match(text[:MAX_QUESTION])
-        entry = (
-            kb.get(decision.answer.id)
-            if decision.outcome is Outcome.ANSWER and decision.answer is not None
-            else None
-        )
+        snapshot = self.bot.knowledge.snapshot
+        kb = snapshot.kb
+        reply = await asyncio.to_thread(ask, kb, snapshot.matcher, message.content.strip())
+        entry = reply.entry
         if entry is None:
-            lines = ["I don't have a confident answer for that message."]
-            view: discord.ui.View | None = None
-            if decision.suggestions:
-                lines.append(suggestions_text(kb, decision.suggestions))
-                view = suggestion_view(kb, decision.suggestions, interaction.user.id)
-            else:
-                lines.append("Try `/benefits` or `/objections` to see what I know.")
+            out = menu_refusal(reply, member_id=interaction.user.id)
             await interaction.response.send_message(
-                "\n".join(lines), view=view or discord.utils.MISSING, ephemeral=True
+                out.content, view=out.view or discord.utils.MISSING, ephemeral=True
             )
-            if text:
+            if reply.question:
                 # The question is the target message's: its author may have it deleted.
                 await self.bot.record_unanswered(
                     guild_id=interaction.guild_id,
                     channel_id=interaction.channel_id,
                     user_id=message.author.id,
-                    text=text,
+                    text=reply.question,
                 )
             return
 
@@ -462,7 +475,7 @@ class Answers(commands.Cog):
             if previous is not None:
                 await self._answer_privately(interaction, kb, entry, _repeat_note(previous))
                 return
-            await self._answer_publicly(interaction, message, kb, entry)
+            await self._answer_publicly(interaction, message, kb, reply, entry)
         finally:
             del self._context_in_flight[message.id]
             done.set()
@@ -484,6 +497,7 @@ class Answers(commands.Cog):
         interaction: discord.Interaction[WhyTwitterBot],
         message: discord.Message,
         kb: KnowledgeBase,
+        reply: Reply,
         entry: Entry,
     ) -> None:
         embed, buttons = answer_message(kb, entry, member_id=message.author.id)
@@ -508,7 +522,7 @@ class Answers(commands.Cog):
                 )
                 return
             # Recorded before the note, so a later run already sees this public answer.
-            await self._record_public(interaction, message, entry.id, sent.channel.id, sent.id)
+            await self._record_public(interaction, message, reply, sent.channel.id, sent.id)
             await interaction.followup.send(f"Answered: {sent.jump_url}", ephemeral=True)
         else:
             # No channel permissions needed for an interaction response.
@@ -519,15 +533,13 @@ class Answers(commands.Cog):
                 view=buttons or discord.utils.MISSING,
             )
             channel_id = interaction.channel_id or message.channel.id
-            await self._record_public(
-                interaction, message, entry.id, channel_id, callback.message_id
-            )
+            await self._record_public(interaction, message, reply, channel_id, callback.message_id)
 
     async def _record_public(
         self,
         interaction: discord.Interaction[WhyTwitterBot],
         target: discord.Message,
-        entry_id: str,
+        reply: Reply,
         channel_id: int,
         answer_id: int | None,
     ) -> None:
@@ -539,14 +551,13 @@ class Answers(commands.Cog):
                 channel_id=channel_id,
                 answer_message_id=answer_id,
             )
-        await self.bot.storage.record_answer(
+        await self._record(
+            reply,
+            via="context",
             guild_id=interaction.guild_id,
             channel_id=target.channel.id,
-            entry_id=entry_id,
-            via="context",
-            message_id=answer_id,
-            text=self._kept(interaction.guild_id, target.content[:MAX_QUESTION]),
             user_id=target.author.id,
+            message_id=answer_id,
         )
 
 

@@ -19,6 +19,7 @@ import yaml
 from bot.bot import WhyTwitterBot, intents
 from bot.cogs.answers import NO_ANSWER
 from bot.matching.types import Outcome
+from bot.service.replies import MAX_QUESTION
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.fakediscord import FakeDiscord, User
 
@@ -494,6 +495,20 @@ async def test_context_menu_without_answer_tells_the_invoker_privately(
         assert response["data"]["flags"] & EPHEMERAL
         assert "/benefits" in response["data"]["content"] or custom_ids(response["data"])
         assert replies_to(fake, target) == []
+
+
+async def test_context_menu_keeps_a_long_question_cut_as_every_path_does(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord
+) -> None:
+    w, fake = bot_world, fake_discord
+    long = " ".join([UNKNOWN] * 40)
+    assert len(long) > MAX_QUESTION
+    async with bot_env.run():
+        target = await fake.send_message(w.general, w.alice, long)
+        handle = await fake.send_message_command("Answer this objection", target, user=w.bob)
+        await handle.wait_response()
+    async with bot_env.storage() as storage:
+        assert [g.text for g in await storage.unanswered()] == [long[:MAX_QUESTION]]
 
 
 # ---------------------------------------------------------------- answer buttons

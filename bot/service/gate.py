@@ -2,10 +2,10 @@
 
 The rules are :func:`should_answer`; the bot holds one :class:`Gate`, which owns the cooldowns,
 the answers being sent and the member budget. The cog turns a :class:`discord.Message` into
-:class:`MessageFacts` and asks the gate: :meth:`Gate.screen` before any lookup or matching (the
-cheap rules), then :meth:`Gate.admit` with the matched entry, which checks the cooldowns and
-reserves them in one call; :meth:`Gate.release` ends the reservation, starting the cooldowns
-when the answer was sent.
+:class:`MessageFacts` and asks the gate twice per unprompted message: :meth:`Gate.screen_channel`
+before matching (the cheap rules, then whether its channel is answered, with which
+thresholds), then :meth:`Gate.hold` with the matched entry, which checks the cooldowns,
+reserves them while the answer is sent and starts them once it was.
 
 Direct requests (a mention, a DM, ``/ask``, the "Answer this objection" menu) share one
 per-member :class:`MemberBudget`: :meth:`Gate.screen` (an addressed message) or
@@ -19,16 +19,22 @@ import dataclasses
 import math
 import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 __all__ = [
+    "ChannelLookup",
     "Cooldowns",
     "Gate",
     "GateConfig",
     "GateDecision",
+    "Hold",
     "MemberBudget",
     "MessageFacts",
+    "Reason",
     "admit",
     "should_answer",
 ]
@@ -37,6 +43,24 @@ __all__ = [
 # by a letter or digit: "!play", "?help", ".w", "/ask", "$bal", "%rank", ">p", "-ban", ";;q".
 # Not a command: "- I'm too busy" (a list item), "> quote", "... too busy", "?? what's the point".
 _COMMAND = re.compile(r"^([!?./$%>;~+=&,-])\1?[^\W_]", re.UNICODE)
+
+
+class Reason(StrEnum):
+    """Why the gate decided as it did (for the cog's branches, logs and tests)."""
+
+    OK = "ok"
+    SELF = "self"
+    SYSTEM = "system"
+    WEBHOOK = "webhook"
+    BOT = "bot"
+    OVER_BUDGET = "member-budget"
+    EMPTY = "empty"
+    NOT_ANSWER_CHANNEL = "not-answer-channel"
+    COMMAND = "command"
+    TOO_SHORT = "too-short"
+    MEMBER_COOLDOWN = "member-cooldown"
+    CHANNEL_COOLDOWN = "channel-cooldown"
+    IN_FLIGHT = "in-flight"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +76,7 @@ class MessageFacts:
     is_self: bool = False
     is_system: bool = False
     in_answer_channel: bool = False
+    """Known to be answered unprompted (a new post in a watched forum)."""
     addressed: bool = False
     """The member asked the bot directly (a mention or a DM): no channel rules apply."""
 
@@ -74,13 +99,15 @@ class GateDecision:
     retry_after: float = 0.0
     """Seconds until the member may ask again (over-budget refusals only)."""
     admission: Admission | None = None
-    """What :meth:`Gate.admit` reserved (to hand back to :meth:`Gate.release`)."""
+    """What :meth:`Gate.hold` reserved."""
+    config: GateConfig | None = None
+    """The channel's thresholds (:meth:`Gate.screen_channel` when it lets a message through)."""
 
     def __bool__(self) -> bool:
         return self.answer
 
 
-_ALLOW: Final = GateDecision(True, "ok")
+_ALLOW: Final = GateDecision(True, Reason.OK)
 
 CooldownKey = tuple[str, int, str]
 """("c", channel, entry) or ("m", member, "")."""
@@ -221,7 +248,7 @@ def admit(member_id: int, *, now: float, budget: MemberBudget | None) -> GateDec
         return _ALLOW
     wait = budget.take(member_id, now=now)
     if wait > 0:
-        return GateDecision(False, "member-budget", retry_after=wait)
+        return GateDecision(False, Reason.OVER_BUDGET, retry_after=wait)
     return _ALLOW
 
 
@@ -245,38 +272,38 @@ def should_answer(
     even an empty one (it gets a hint): ask once per addressed message.
     """
     if msg.is_self:
-        return GateDecision(False, "self")
+        return GateDecision(False, Reason.SELF)
     if msg.is_system:
-        return GateDecision(False, "system")
+        return GateDecision(False, Reason.SYSTEM)
     if msg.is_webhook:
-        return GateDecision(False, "webhook")
+        return GateDecision(False, Reason.WEBHOOK)
     if msg.author_is_bot:
-        return GateDecision(False, "bot")
+        return GateDecision(False, Reason.BOT)
     if msg.addressed:
         allowed = admit(msg.author_id, now=now, budget=budget)
         if not allowed:
             return allowed
     text = msg.content.strip()
     if not text:
-        return GateDecision(False, "empty")
+        return GateDecision(False, Reason.EMPTY)
     if msg.addressed:
         return _ALLOW
     if not msg.in_answer_channel:
-        return GateDecision(False, "not-answer-channel")
+        return GateDecision(False, Reason.NOT_ANSWER_CHANNEL)
     if is_command_for_another_bot(text):
-        return GateDecision(False, "command")
+        return GateDecision(False, Reason.COMMAND)
     if len(text) < config.min_length:
-        return GateDecision(False, "too-short")
+        return GateDecision(False, Reason.TOO_SHORT)
     if cooldowns.member_until(msg.author_id) > now:
-        return GateDecision(False, "member-cooldown")
+        return GateDecision(False, Reason.MEMBER_COOLDOWN)
     if entry_id is not None and cooldowns.channel_until(msg.channel_id, entry_id) > now:
-        return GateDecision(False, "channel-cooldown")
+        return GateDecision(False, Reason.CHANNEL_COOLDOWN)
     return _ALLOW
 
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """An answer the gate let through: the cooldowns it holds until :meth:`Gate.release`."""
+    """An answer the gate let through: the cooldowns it holds until it is sent or dropped."""
 
     facts: MessageFacts
     entry_id: str
@@ -284,15 +311,41 @@ class Admission:
     keys: frozenset[CooldownKey]
 
 
+class Hold:
+    """The gate's answer to "may I answer this?" inside :meth:`Gate.hold`: true when it may
+    (its cooldowns are reserved meanwhile); :meth:`sent` says the answer went out."""
+
+    def __init__(self, decision: GateDecision) -> None:
+        self.decision = decision
+        self.sent_at: float | None = None
+
+    def __bool__(self) -> bool:
+        return self.decision.answer
+
+    @property
+    def reason(self) -> str:
+        """Why (``"ok"`` when the answer may go)."""
+        return self.decision.reason
+
+    def sent(self, at: float) -> None:
+        """The answer was sent at ``at``: its cooldowns start then, when the hold ends."""
+        self.sent_at = at
+
+
+ChannelLookup = Callable[[MessageFacts], Awaitable[GateConfig | None]]
+"""The thresholds for unprompted answers in a message's channel; None when the bot does not
+answer there unprompted (the bot reads its settings and the guild's)."""
+
+
 class Gate:
     """Whether the bot may answer, for the whole bot: the rules of :func:`should_answer` over
     its own cooldowns, the answers being sent (whose cooldowns are reserved) and the member
     budget of direct requests.
 
-    An unprompted (channel or forum) answer goes :meth:`screen` → (channel lookup, matching)
-    → :meth:`admit` → send → :meth:`release`. Between :meth:`admit` and :meth:`release`, a
-    concurrent message of the same member, or for the same entry in the same channel, is
-    refused ("in-flight"); the cooldowns start at :meth:`release` once the answer was sent.
+    An unprompted (channel or forum) answer goes :meth:`screen_channel` → matching →
+    ``with`` :meth:`hold` (send inside it). While a hold lasts, a concurrent message of the
+    same member, or for the same entry in the same channel, is refused ("in-flight"); the
+    cooldowns start when it ends, if the answer was sent.
     """
 
     def __init__(
@@ -301,11 +354,15 @@ class Gate:
         *,
         budget: MemberBudget | None = None,
         cooldowns: Cooldowns | None = None,
+        channels: ChannelLookup | None = None,
     ) -> None:
         self.config = config or GateConfig()
         """The thresholds when a channel has no override of its own."""
         self.budget = budget
         self.cooldowns = cooldowns or Cooldowns()
+        self._channels = channels
+        """Where the bot answers unprompted (None: only messages marked ``in_answer_channel``,
+        with :attr:`config`)."""
         self._held: set[CooldownKey] = set()
 
     def request(self, member_id: int, *, now: float) -> GateDecision:
@@ -325,13 +382,37 @@ class Gate:
             facts, now=now, config=self.config, cooldowns=self.cooldowns, budget=self.budget
         )
 
-    def admit(
+    async def screen_channel(self, facts: MessageFacts, *, now: float) -> GateDecision:
+        """Whether an unprompted message may be matched: :meth:`screen`'s cheap rules first
+        (no lookup for bots, commands, short messages), then its channel. When it passes, the
+        decision carries the channel's thresholds (``config``) for :meth:`hold`."""
+        verdict = self.screen(dataclasses.replace(facts, addressed=False), now=now)
+        if not verdict:
+            return verdict
+        if self._channels is not None:
+            config = await self._channels(facts)
+        else:
+            config = self.config if facts.in_answer_channel else None
+        if config is None:
+            return GateDecision(False, Reason.NOT_ANSWER_CHANNEL)
+        return GateDecision(True, Reason.OK, config=config)
+
+    @contextmanager
+    def hold(
         self, facts: MessageFacts, entry_id: str, *, now: float, config: GateConfig | None = None
+    ) -> Iterator[Hold]:
+        """May ``entry_id`` answer ``facts`` now, in an answer channel with ``config`` (default:
+        :attr:`config`)? One call: the cooldowns are checked and, when it may, reserved until
+        the ``with`` block ends; they start then if :meth:`Hold.sent` was called."""
+        held = Hold(self._reserve(facts, entry_id, now=now, config=config or self.config))
+        try:
+            yield held
+        finally:
+            self._release(held.decision.admission, sent_at=held.sent_at)
+
+    def _reserve(
+        self, facts: MessageFacts, entry_id: str, *, now: float, config: GateConfig
     ) -> GateDecision:
-        """Whether ``entry_id`` may answer ``facts`` now, in an answer channel with ``config``
-        (default: :attr:`config`); when it may, its cooldowns are reserved until
-        :meth:`release` (the decision carries the :class:`Admission`)."""
-        config = config or self.config
         facts = dataclasses.replace(facts, in_answer_channel=True, addressed=False)
         verdict = should_answer(
             facts, now=now, config=config, cooldowns=self.cooldowns, entry_id=entry_id
@@ -340,14 +421,11 @@ class Gate:
             return verdict
         keys = Cooldowns.keys(facts, entry_id, config)
         if keys & self._held:
-            return GateDecision(False, "in-flight")
+            return GateDecision(False, Reason.IN_FLIGHT)
         self._held |= keys
-        return GateDecision(True, "ok", admission=Admission(facts, entry_id, config, keys))
+        return GateDecision(True, Reason.OK, admission=Admission(facts, entry_id, config, keys))
 
-    def release(self, decision: GateDecision, *, sent_at: float | None = None) -> None:
-        """End what :meth:`admit` reserved; ``sent_at`` (the answer was sent) starts the
-        cooldowns. Does nothing for a refusal; call once per admission."""
-        held = decision.admission
+    def _release(self, held: Admission | None, *, sent_at: float | None) -> None:
         if held is None:
             return
         if sent_at is not None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.gate import (
+from bot.service.gate import (
     Cooldowns,
     Gate,
     GateConfig,
@@ -288,6 +288,14 @@ def test_addressed_messages_spend_the_budget_even_empty_ones() -> None:
 # ---------------------------------------------------------------- the Gate object
 
 
+def answer(g: Gate, msg: MessageFacts, entry_id: str, *, now: float) -> str:
+    """Hold ``entry_id`` for ``msg`` and send it at ``now`` when the gate lets it."""
+    with g.hold(msg, entry_id, now=now) as held:
+        if held:
+            held.sent(now)
+        return held.reason
+
+
 def test_gate_screen_keeps_out_what_no_channel_would_answer() -> None:
     g = Gate(CONFIG)
     plain = facts(in_answer_channel=False)  # the channel is not known yet
@@ -297,45 +305,103 @@ def test_gate_screen_keeps_out_what_no_channel_would_answer() -> None:
         "command"
     )
     assert g.screen(dataclasses.replace(plain, content="too busy"), now=0.0).reason == ("too-short")
-    g.release(g.admit(plain, "too-busy", now=0.0), sent_at=0.0)
+    assert answer(g, plain, "too-busy", now=0.0) == "ok"
     assert g.screen(plain, now=1.0).reason == "member-cooldown"
 
 
-def test_gate_admit_holds_the_cooldowns_until_release() -> None:
+def test_gate_hold_reserves_the_cooldowns_while_it_lasts() -> None:
     g = Gate(CONFIG)
-    first = g.admit(facts(), "too-busy", now=0.0)
-    assert first.reason == "ok"
-    assert first.admission is not None
-    # Same member (another channel), or same entry in this channel by another member: held.
-    assert g.admit(facts(channel_id=200), "privacy", now=0.0).reason == "in-flight"
-    assert g.admit(facts(author_id=2), "too-busy", now=0.0).reason == "in-flight"
-    assert g.admit(facts(author_id=2), "privacy", now=0.0).reason == "ok"
-    assert g.in_flight() == 4  # two answers: a channel key and a member key each
-    g.release(first)  # not sent: nothing starts, the keys are free again
+    with g.hold(facts(), "too-busy", now=0.0) as first:
+        assert first.reason == "ok"
+        # Same member (another channel), or same entry in this channel by another member.
+        assert answer(g, facts(channel_id=200), "patient-privacy", now=0.0) == "in-flight"
+        assert answer(g, facts(author_id=2), "too-busy", now=0.0) == "in-flight"
+        with g.hold(facts(author_id=2), "patient-privacy", now=0.0) as other:
+            assert other.reason == "ok"
+            assert g.in_flight() == 4  # two answers: a channel key and a member key each
+        # ``other`` was not sent: nothing started, its keys are free again.
+        assert g.in_flight() == 2
+    assert g.in_flight() == 0
     assert len(g.cooldowns) == 0
-    again = g.admit(facts(channel_id=200), "privacy", now=0.0)
-    assert again.reason == "ok"
-    g.release(again, sent_at=5.0)
+    assert answer(g, facts(channel_id=200), "patient-privacy", now=5.0) == "ok"
     assert g.cooldowns.member_until(1) == 5.0 + CONFIG.member_cooldown_seconds
-    assert g.cooldowns.channel_until(200, "privacy") == 5.0 + CONFIG.channel_cooldown_seconds
-    assert g.admit(facts(channel_id=300), "other", now=6.0).reason == "member-cooldown"
-    assert g.admit(facts(author_id=3, channel_id=200), "privacy", now=6.0).reason == (
+    assert g.cooldowns.channel_until(200, "patient-privacy") == (
+        5.0 + CONFIG.channel_cooldown_seconds
+    )
+    assert answer(g, facts(channel_id=300), "other", now=6.0) == "member-cooldown"
+    assert answer(g, facts(author_id=3, channel_id=200), "patient-privacy", now=6.0) == (
         "channel-cooldown"
     )
 
 
-def test_gate_admit_uses_the_channel_config_and_release_ignores_refusals() -> None:
+def test_gate_hold_ends_when_the_send_fails() -> None:
+    g = Gate(CONFIG)
+
+    def send_and_fail() -> None:
+        with g.hold(facts(), "too-busy", now=0.0) as held:
+            assert held
+            raise ConnectionError("the reply failed")
+
+    with pytest.raises(ConnectionError):
+        send_and_fail()
+    assert g.in_flight() == 0
+    assert len(g.cooldowns) == 0
+    assert answer(g, facts(), "too-busy", now=1.0) == "ok"
+
+
+def test_gate_hold_uses_the_channel_config() -> None:
     g = Gate(CONFIG)
     off = GateConfig(min_length=10, channel_cooldown_seconds=0, member_cooldown_seconds=0)
-    one = g.admit(facts(), "too-busy", now=0.0, config=off)
-    assert one.reason == "ok"
-    assert g.in_flight() == 0  # cooldowns that are off hold nothing
-    assert g.admit(facts(), "too-busy", now=0.0, config=off).reason == "ok"
-    g.release(one, sent_at=0.0)
-    assert g.admit(facts(), "too-busy", now=1.0, config=off).reason == "ok"
-    fresh = Gate(CONFIG)
-    fresh.release(GateDecision(False, "bot"), sent_at=0.0)
-    assert len(fresh.cooldowns) == 0
+    with g.hold(facts(), "too-busy", now=0.0, config=off) as one:
+        assert one.reason == "ok"
+        assert g.in_flight() == 0  # cooldowns that are off hold nothing
+        one.sent(0.0)
+    with g.hold(facts(), "too-busy", now=1.0, config=off) as two:
+        assert two.reason == "ok"
+    short = GateConfig(min_length=10, channel_cooldown_seconds=10, member_cooldown_seconds=0)
+    with g.hold(facts(), "too-busy", now=2.0, config=short) as three:
+        three.sent(2.0)
+    assert g.cooldowns.channel_until(100, "too-busy") == 12.0  # not the gate's 600 s
+
+
+class Channels:
+    """A channel lookup: channel 100 is answered with ``CONFIG``; counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, msg: MessageFacts) -> GateConfig | None:
+        self.calls += 1
+        return CONFIG if msg.channel_id == 100 or msg.in_answer_channel else None
+
+
+async def test_gate_screen_channel_looks_up_the_channel_after_the_cheap_rules() -> None:
+    lookup = Channels()
+    g = Gate(GateConfig(), channels=lookup)
+    plain = facts(in_answer_channel=False)
+    bot = await g.screen_channel(dataclasses.replace(plain, author_is_bot=True), now=0.0)
+    assert bot.reason == "bot"
+    assert lookup.calls == 0  # no settings read for a bot's message
+    passed = await g.screen_channel(plain, now=0.0)
+    assert passed.reason == "ok"
+    assert passed.config is CONFIG
+    elsewhere = await g.screen_channel(dataclasses.replace(plain, channel_id=200), now=0.0)
+    assert elsewhere.reason == "not-answer-channel"
+    assert elsewhere.config is None
+    watched = await g.screen_channel(facts(channel_id=200), now=0.0)  # a watched forum's post
+    assert watched.config is CONFIG
+    assert lookup.calls == 3
+
+
+async def test_gate_screen_channel_without_a_lookup_answers_known_channels_only() -> None:
+    g = Gate(CONFIG)
+    assert (await g.screen_channel(facts(), now=0.0)).config is CONFIG
+    unknown = await g.screen_channel(facts(in_answer_channel=False), now=0.0)
+    assert unknown.reason == "not-answer-channel"
+    # An addressed message is screened here as an unprompted one: no budget is spent.
+    g = Gate(CONFIG, budget=MemberBudget(1, 60.0))
+    assert (await g.screen_channel(facts(addressed=True), now=0.0)).reason == "ok"
+    assert g.request(1, now=0.0).reason == "ok"
 
 
 def test_gate_budget_serves_mentions_and_requests() -> None:
