@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cogs.moderation import evaluate, upload_proposal, zip_files
 from bot.kb import store
 from bot.kb.diff import KBDiff
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
@@ -26,6 +25,7 @@ from bot.modlog import (
     stats_table,
     version_choice_name,
 )
+from bot.service.proposal import evaluate, upload_proposal, zip_files
 
 
 def test_fit_lines_keeps_whole_lines_and_counts_the_rest() -> None:

@@ -294,7 +294,7 @@ async def test_foreign_server_mod_log_hears_nothing(two: Two) -> None:
         press = await t.fake.click_button(preview, buttons(preview)["Apply"]["custom_id"], t.admin)
         await press.wait_followups()
         await t.fake.wait_for_bot_message(t.modlog, predicate=lambda r: "too-busy" in r["content"])
-        assert bot.get_cog("Moderation") is not None
+        assert bot.get_cog("KbAdmin") is not None
     assert t.fake.messages_in(t.foreign_modlog, by_bot=True) == []
 
 

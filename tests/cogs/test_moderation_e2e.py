@@ -20,8 +20,9 @@ import discord
 import pytest
 
 from bot.bot import WhyTwitterBot
-from bot.cogs.moderation import MODERATORS_ONLY, history_dir
+from bot.cogs.moderators import MODERATORS_ONLY
 from bot.kb import store
+from bot.service.proposal import history_dir
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.fakediscord import FakeDiscord, InteractionHandle, User
 
@@ -440,7 +441,7 @@ async def test_preview_expires(mods: Mods) -> None:
     before = kb_bytes(m)
     edited = edit_answer(before["objections.yaml"].decode(), "too-busy", NEW_ANSWER).encode()
     async with m.run() as bot:
-        cog = bot.get_cog("Moderation")
+        cog = bot.get_cog("KbAdmin")
         assert cog is not None
         cog.preview_timeout = 0.2  # type: ignore[attr-defined]
         handle = await upload(m, m.admin, "objections.yaml", edited)

@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from bot.bot import WhyTwitterBot
-from bot.cogs.moderation import MODERATORS_ONLY, history_dir
+from bot.cogs.moderators import MODERATORS_ONLY
 from bot.home import NOT_HOME
 from bot.kb import store
 from bot.matching.types import Outcome
+from bot.service.proposal import history_dir
 from tests.cogs.helpers import BotEnv, BotWorld, required_permissions
 from tests.fakediscord import FakeDiscord, InteractionHandle, User
 

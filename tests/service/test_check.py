@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.kb.check import check_kb
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts
 from bot.matching.engine import Matcher
+from bot.service.check import check_kb
 
 OBJECTION = b"""objections:
   - id: too-busy
