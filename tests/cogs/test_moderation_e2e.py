@@ -25,6 +25,7 @@ from bot.kb import store
 from bot.service.proposal import history_dir
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.fakediscord import FakeDiscord, InteractionHandle, User
+from tests.service.test_proposal import SELF_DEFEATING
 
 pytestmark = pytest.mark.e2e
 
@@ -607,3 +608,28 @@ async def test_upload_of_a_new_file_adds_entries(mods: Mods) -> None:
         assert "Applied" in text_of((await done.wait_followups())[0])
         assert bot.knowledge.kb.get("too-old") is not None
     assert (m.kb_dir / "more-objections.yaml").read_bytes() == extra
+
+
+async def test_upload_the_check_fails_is_refused_with_the_line_kb_check_prints(
+    mods: Mods,
+) -> None:
+    """One validation step: the preview refuses an upload whose knowledge base fails the check,
+    naming the same line ``/kb check`` prints once the file is there."""
+    m = mods
+    before = kb_bytes(m)
+    async with m.run():
+        preview = await reply(await upload(m, m.admin, "wifi.yaml", SELF_DEFEATING))
+        assert "Apply" not in buttons(preview)
+        assert "not applied" in text_of(preview)
+        (line,) = [
+            line.removeprefix("• ")
+            for line in text_of(preview).splitlines()
+            if "does not get its answer" in line
+        ]
+        assert line.startswith("wifi.yaml:8: example ")
+        assert kb_bytes(m) == before
+
+        (m.kb_dir / "wifi.yaml").write_bytes(SELF_DEFEATING)  # the same file, by hand
+        check = text_of(await reply(await kb(m, "check", m.admin)))
+        assert "❌" in check
+        assert line in check.splitlines()
