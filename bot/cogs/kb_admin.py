@@ -42,7 +42,6 @@ from bot.service.check import check_knowledge
 from bot.service.proposal import (
     Proposal,
     author_label,
-    history_dir,
     negative_proposal,
     record_version,
     rollback_proposal,
@@ -104,7 +103,7 @@ class KbAdmin(ModeratorCog):
 
     @property
     def history(self) -> Path:
-        return history_dir(self.bot.settings.data_dir)
+        return store.history_dir_of(self.bot.settings.data_dir)
 
     # ------------------------------------------------------------------ check, reload, download
 

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from bot.kb import store
 from bot.kb.diff import KBDiff, diff_kbs
@@ -32,11 +32,9 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 __all__ = [
-    "HISTORY_DIRNAME",
     "Proposal",
     "author_label",
     "evaluate",
-    "history_dir",
     "negative_proposal",
     "record_version",
     "rollback_proposal",
@@ -46,13 +44,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-HISTORY_DIRNAME: Final = "kb-history"
-
-
-def history_dir(data_dir: Path) -> Path:
-    """Where saved knowledge-base versions live (``DATA_DIR/kb-history``)."""
-    return data_dir / HISTORY_DIRNAME
 
 
 def author_label(name: str, user_id: int) -> str:

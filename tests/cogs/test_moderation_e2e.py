@@ -22,7 +22,6 @@ import pytest
 from bot.bot import WhyTwitterBot
 from bot.cogs.moderators import MODERATORS_ONLY
 from bot.kb import store
-from bot.service.proposal import history_dir
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.fakediscord import FakeDiscord, InteractionHandle, User
 from tests.service.test_proposal import SELF_DEFEATING
@@ -299,7 +298,7 @@ async def test_upload_apply_history_and_rollback(mods: Mods) -> None:
         assert "`too-busy`" in announce["content"]
 
         history = text_of(await reply(await kb(m, "history", m.admin)))
-        versions = store.list_versions(history_dir(m.env.data_dir))
+        versions = store.list_versions(store.history_dir_of(m.env.data_dir))
         assert len(versions) == 1
         assert versions[0].id in history
         assert "upload objections.yaml" in history
@@ -325,7 +324,7 @@ async def test_upload_apply_history_and_rollback(mods: Mods) -> None:
         assert "Applied" in text_of((await undone.wait_followups())[0])
         assert (m.kb_dir / "objections.yaml").read_bytes() == original
         assert NEW_ANSWER not in await ask(m, bot)
-        assert len(store.list_versions(history_dir(m.env.data_dir))) == 2
+        assert len(store.list_versions(store.history_dir_of(m.env.data_dir))) == 2
 
 
 def _bomb() -> bytes:
@@ -401,7 +400,7 @@ async def test_invalid_uploads_change_nothing(mods: Mods, case: str) -> None:
         assert message["flags"] & EPHEMERAL
     assert kb_bytes(m) == before
     assert not (m.kb_dir.parent / "evil.yaml").exists()
-    assert store.list_versions(history_dir(m.env.data_dir)) == []
+    assert store.list_versions(store.history_dir_of(m.env.data_dir)) == []
 
 
 async def test_second_apply_after_concurrent_previews_is_refused(mods: Mods) -> None:
@@ -610,14 +609,15 @@ async def test_upload_of_a_new_file_adds_entries(mods: Mods) -> None:
     assert (m.kb_dir / "more-objections.yaml").read_bytes() == extra
 
 
-async def test_upload_the_check_fails_is_refused_with_the_line_kb_check_prints(
+async def test_a_kb_the_check_fails_is_refused_by_preview_and_reload_with_its_line(
     mods: Mods,
 ) -> None:
     """One validation step: the preview refuses an upload whose knowledge base fails the check,
-    naming the same line ``/kb check`` prints once the file is there."""
+    naming the same line ``/kb check`` prints once the file is there, and a reload of that
+    file is refused with it too (the last good version stays live)."""
     m = mods
     before = kb_bytes(m)
-    async with m.run():
+    async with m.run() as bot:
         preview = await reply(await upload(m, m.admin, "wifi.yaml", SELF_DEFEATING))
         assert "Apply" not in buttons(preview)
         assert "not applied" in text_of(preview)
@@ -633,3 +633,7 @@ async def test_upload_the_check_fails_is_refused_with_the_line_kb_check_prints(
         check = text_of(await reply(await kb(m, "check", m.admin)))
         assert "❌" in check
         assert line in check.splitlines()
+        reload = text_of(await reply(await kb(m, "reload", m.admin)))
+        assert "**not** reloaded" in reload
+        assert f"• {line}" in reload.splitlines()
+        assert bot.knowledge.kb.get("wifi-blocked") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts
+from bot.kb.model import Problem
 from bot.matching.engine import Matcher
 from bot.service.check import check_kb
 
@@ -49,3 +50,19 @@ def test_the_bundled_negatives_hold() -> None:
     kb = load_knowledge()
     problems = [p for p in check_kb(kb) if p.severity == "error"]
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_blocking_is_the_errors_of_the_check() -> None:
+    from bot.service.check import blocking, blocks
+
+    kb = load_knowledge_from_texts(
+        {
+            "source.yaml": (BUNDLED_DIR / "source.yaml").read_bytes(),
+            "o.yaml": OBJECTION,
+            "ordinary.yaml": ORDINARY,
+        }
+    )
+    problems = blocking(kb)
+    assert [str(p) for p in problems] == [str(p) for p in check_kb(kb) if blocks(p)]
+    assert problems
+    assert not blocks(Problem("a.yaml", 1, "looks odd", severity="warning"))
