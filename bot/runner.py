@@ -131,24 +131,17 @@ def knowledge_from_settings(settings: Settings) -> LiveKnowledge:
     thresholds), versioned in ``DATA_DIR/kb-history``.
 
     Loading finishes a knowledge-base change that a killed process left (store journal)
-    first; hand edits accepted later are saved in the history. A knowledge base the check
-    finds errors in is refused, as by ``check`` and the upload preview. Raises KBError, or
+    first; hand edits accepted later are saved in the history. Raises KBError, or
     ``semantic.ModelError`` for a missing or corrupt model.
     """
-    from functools import partial
-
     from bot.kb.live import LiveKnowledge
     from bot.kb.store import history_dir_of
     from bot.matching.factory import config_from_settings, configure
-    from bot.service.check import blocking
 
     config = config_from_settings(settings)
     configure(config)  # the upload preview and /kb check build their matchers with it
     return LiveKnowledge(
-        settings.knowledge_dir,
-        config,
-        history_dir=history_dir_of(settings.data_dir),
-        validate=partial(blocking, config=config),
+        settings.knowledge_dir, config, history_dir=history_dir_of(settings.data_dir)
     )
 
 

@@ -7,9 +7,6 @@ everything succeeded; otherwise the last good knowledge base stays live and the 
 are returned (and passed to listeners). ``watch()`` reloads after each debounced burst of
 changes to ``*.yaml`` / ``*.yml`` files and keeps going through file-system trouble.
 
-With a ``validate`` (the bot passes :func:`bot.service.check.blocking`), a knowledge base is
-also refused when that check finds errors: the same rule as ``check`` and the upload preview.
-
 With a ``history_dir`` the files are read under the store's lock after finishing any change a
 killed writer left (``store.read_live``), and an accepted reload whose files were not written
 through the bot (a hand edit) saves the previous files as a version, so it can be rolled back.
@@ -21,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +36,7 @@ from bot.matching.types import Thresholds
 if TYPE_CHECKING:
     from bot.kb.diff import KBDiff
 
-__all__ = ["KBSnapshot", "Listener", "LiveKnowledge", "ReloadResult", "Validator"]
+__all__ = ["KBSnapshot", "Listener", "LiveKnowledge", "ReloadResult"]
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +70,6 @@ class KBSnapshot:
 
 
 Listener = Callable[[ReloadResult], Awaitable[None]]
-Validator = Callable[[KnowledgeBase], Sequence[Problem]]
-"""The problems that keep a loaded knowledge base from going live (empty: it may)."""
 
 
 def _label(directory: Path) -> str:
@@ -82,12 +77,7 @@ def _label(directory: Path) -> str:
     return f"{directory.name or 'knowledge'}/"
 
 
-def _build(
-    directory: Path,
-    config: MatcherConfig,
-    history_dir: Path | None,
-    validate: Validator | None = None,
-) -> KBSnapshot:
+def _build(directory: Path, config: MatcherConfig, history_dir: Path | None) -> KBSnapshot:
     """Load and validate ``directory`` and build its matcher (blocking; raises KBError)."""
     label = _label(directory)
     if history_dir is not None:
@@ -95,9 +85,6 @@ def _build(
     else:
         files, problems = scan_knowledge_files(directory, label=label)
     kb = load_scanned(directory, files, problems, label=label)
-    blocking = validate(kb) if validate is not None else ()
-    if blocking:
-        raise KBError(list(blocking))
     return KBSnapshot(kb, build_matcher(kb, config, prune=True), files)
 
 
@@ -140,14 +127,12 @@ class LiveKnowledge:
         config: MatcherConfig | Thresholds,
         *,
         history_dir: Path | None = None,
-        validate: Validator | None = None,
     ) -> None:
         """Load ``directory`` synchronously; raises KBError if it is not valid (and
         ``semantic.ModelError`` if the model is missing or corrupt).
 
         ``history_dir`` is the store's version history (``DATA_DIR/kb-history``): see the
-        module docstring. Without it no hand edit is saved. ``validate`` refuses a knowledge
-        base that loads (at start and at each reload) when it returns problems.
+        module docstring. Without it no hand edit is saved.
         """
         self.directory = Path(directory)
         if isinstance(config, Thresholds):
@@ -155,8 +140,7 @@ class LiveKnowledge:
         self.config = config
         self.thresholds = config.thresholds
         self.history_dir = history_dir
-        self.validate = validate
-        self._snapshot = _build(self.directory, config, history_dir, validate)
+        self._snapshot = _build(self.directory, config, history_dir)
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
 
@@ -194,9 +178,7 @@ class LiveKnowledge:
             old = self._snapshot
             label = _label(self.directory)
             try:
-                new = await asyncio.to_thread(
-                    _build, self.directory, self.config, self.history_dir, self.validate
-                )
+                new = await asyncio.to_thread(_build, self.directory, self.config, self.history_dir)
             except KBError as exc:
                 problems = tuple(exc.problems) or (Problem(label, 0, "invalid knowledge base"),)
                 result = ReloadResult(False, problems, None)

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CheckReport",
     "MatcherLike",
-    "blocking",
     "blocks",
     "check_kb",
     "check_knowledge",
@@ -37,12 +36,6 @@ __all__ = [
 def blocks(problem: Problem) -> bool:
     """The one severity rule: an error blocks (check fails, no Apply); a warning does not."""
     return problem.severity == "error"
-
-
-def blocking(kb: KnowledgeBase, *, config: MatcherConfig | None = None) -> list[Problem]:
-    """The problems that keep a loaded knowledge base from going live (the reload's part of
-    the validation step: the loader already refused what does not load)."""
-    return [p for p in check_kb(kb, config=config) if blocks(p)]
 
 
 @dataclass(frozen=True, slots=True)

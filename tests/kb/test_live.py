@@ -325,25 +325,3 @@ async def test_watch_retries_after_watcher_errors(
     finally:
         watcher.stop.set()
         await asyncio.wait_for(watcher.task, timeout=WAIT_S)
-
-
-async def test_a_validator_refuses_at_start_and_at_reload(kb_dir: Path) -> None:
-    from bot.kb.model import KnowledgeBase, Problem
-
-    refused = Problem("objections.yaml", 3, "refused by the validator")
-    seen: list[str] = []
-
-    def validate(kb: KnowledgeBase) -> list[Problem]:
-        seen.append(kb.digest)
-        return [refused] if any(e.title == NEW_TITLE for e in kb.entries) else []
-
-    live = LiveKnowledge(kb_dir, Thresholds(), validate=validate)
-    assert len(seen) == 1
-    entry_id = edit_first_title(kb_dir)
-    result = await live.reload()
-    assert not result.ok
-    assert result.problems == (refused,)
-    assert live.kb.get(entry_id).title != NEW_TITLE  # type: ignore[union-attr]
-    with pytest.raises(KBError) as raised:
-        LiveKnowledge(kb_dir, Thresholds(), validate=validate)
-    assert raised.value.problems == [refused]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts
 from bot.kb.model import Problem
 from bot.matching.engine import Matcher
-from bot.service.check import check_kb
+from bot.service.check import CheckReport, blocks, check_kb
 
 OBJECTION = b"""objections:
   - id: too-busy
@@ -52,17 +52,13 @@ def test_the_bundled_negatives_hold() -> None:
     assert not problems, "\n".join(map(str, problems))
 
 
-def test_blocking_is_the_errors_of_the_check() -> None:
-    from bot.service.check import blocking, blocks
-
-    kb = load_knowledge_from_texts(
-        {
-            "source.yaml": (BUNDLED_DIR / "source.yaml").read_bytes(),
-            "o.yaml": OBJECTION,
-            "ordinary.yaml": ORDINARY,
-        }
-    )
-    problems = blocking(kb)
-    assert [str(p) for p in problems] == [str(p) for p in check_kb(kb) if blocks(p)]
-    assert problems
-    assert not blocks(Problem("a.yaml", 1, "looks odd", severity="warning"))
+def test_warnings_never_block_errors_always_do() -> None:
+    warning = Problem("a.yaml", 1, "looks odd", severity="warning")
+    error = Problem("a.yaml", 2, "is wrong")
+    report = CheckReport((warning, error), files=1)
+    assert not blocks(warning)
+    assert blocks(error)
+    assert report.errors == [error]
+    assert report.warnings == [warning]
+    assert not report.ok
+    assert CheckReport((warning,), files=1).ok
