@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.cogs.moderators import MANAGE_GUILD, ModeratorCog, home_guild
+from bot.cogs.moderators import ModeratorCog, home_guild, moderator_group
 from bot.cogs.privacy import ask_to_forget
 from bot.modlog import fit_lines
 
@@ -38,12 +38,7 @@ def parse_user_id(member: discord.User | None, user_id: str | None) -> int | Non
 class GuildSettings(ModeratorCog):
     """``/whytwitter``: the server's answer channels, mod-log, cooldown; forgetting a member."""
 
-    whytwitter = app_commands.Group(
-        name="whytwitter",
-        description="Moderators: where and how often the bot answers",
-        guild_only=True,
-        default_permissions=MANAGE_GUILD,
-    )
+    whytwitter = moderator_group("whytwitter", "Moderators: where and how often the bot answers")
     channels = app_commands.Group(
         name="channels", description="Channels where the bot answers unprompted", parent=whytwitter
     )

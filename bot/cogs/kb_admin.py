@@ -23,7 +23,7 @@ from discord import app_commands
 from bot.charts import FILENAME as CHART_FILENAME
 from bot.charts import stats_chart
 from bot.cogs import review
-from bot.cogs.moderators import MANAGE_GUILD, THINKS, ModeratorCog, refusal
+from bot.cogs.moderators import THINKS, ModeratorCog, moderator_group, refusal
 from bot.embeds import BRAND_COLOUR, escape_user_text, proposal_embed
 from bot.kb import store
 from bot.kb.loader import MAX_FILE_BYTES
@@ -84,12 +84,7 @@ class Attributes(Protocol):
 class KbAdmin(ModeratorCog):
     """``/kb``: the knowledge base's files, history, review and statistics."""
 
-    kb = app_commands.Group(
-        name="kb",
-        description="Moderators: check, edit and undo the knowledge base",
-        guild_only=True,
-        default_permissions=MANAGE_GUILD,
-    )
+    kb = moderator_group("kb", "Moderators: check, edit and undo the knowledge base")
 
     def __init__(self, bot: WhyTwitterBot) -> None:
         super().__init__(bot)
@@ -333,7 +328,25 @@ class KbAdmin(ModeratorCog):
             f"version `{version.id}`."
         )
 
-    # ------------------------------------------------------------------ history, review
+    # ------------------------------------------------------------------ review, history
+
+    @kb.command(name="why", description="Why the bot answers a message or stays silent")
+    @app_commands.describe(message="The message to explain")
+    async def kb_why(
+        self, interaction: Interaction, message: app_commands.Range[str, 1, review.MAX_MESSAGE]
+    ) -> None:
+        await review.why(self, interaction, message)
+
+    @kb.command(
+        name="false-answers",
+        description="Answers voted Not helpful or dismissed",
+        extras=THINKS,
+    )
+    @app_commands.describe(days="How many days back (default 30)")
+    async def kb_false_answers(
+        self, interaction: Interaction, days: app_commands.Range[int, 1, 365] = 30
+    ) -> None:
+        await review.false_answers(self, interaction, days)
 
     @kb.command(name="history", description="Recent changes to the knowledge base", extras=THINKS)
     async def kb_history(self, interaction: Interaction) -> None:
@@ -357,24 +370,6 @@ class KbAdmin(ModeratorCog):
         )
         embed.set_footer(text="Each version is the knowledge base as it was before that change.")
         await interaction.followup.send(embed=embed, ephemeral=True)
-
-    @kb.command(name="why", description="Why the bot answers a message or stays silent")
-    @app_commands.describe(message="The message to explain")
-    async def kb_why(
-        self, interaction: Interaction, message: app_commands.Range[str, 1, review.MAX_MESSAGE]
-    ) -> None:
-        await review.why(self, interaction, message)
-
-    @kb.command(
-        name="false-answers",
-        description="Answers voted Not helpful or dismissed",
-        extras=THINKS,
-    )
-    @app_commands.describe(days="How many days back (default 30)")
-    async def kb_false_answers(
-        self, interaction: Interaction, days: app_commands.Range[int, 1, 365] = 30
-    ) -> None:
-        await review.false_answers(self, interaction, days)
 
     # ------------------------------------------------------------------ unanswered, stats
 

@@ -20,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import Refused
@@ -34,6 +35,7 @@ __all__ = [
     "ModeratorCog",
     "home_guild",
     "is_moderator",
+    "moderator_group",
     "refusal",
 ]
 
@@ -44,8 +46,17 @@ MODERATORS_ONLY: Final = (
 )
 THINKS: Final = {"defer": True}
 """``extras`` of a command whose reply takes a moment: the check defers it (ephemeral)."""
-MANAGE_GUILD: Final = discord.Permissions(manage_guild=True)
-"""The default permissions of the moderator groups."""
+
+
+def moderator_group(name: str, description: str) -> app_commands.Group:
+    """A moderator command group: a guild command, hidden by Discord from members without
+    Manage Server (``default_permissions``; checked again at run time)."""
+    return app_commands.Group(
+        name=name,
+        description=description,
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
 
 
 def is_moderator(
