@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
-from bot.kb.check import check_knowledge
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import KnowledgeBase
 from bot.matching.engine import Matcher
 from bot.matching.factory import build_matcher
 from bot.matching.types import Outcome
+from bot.service.check import check_knowledge
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "matching"
 REALISTIC = {

@@ -26,7 +26,7 @@ def rss_mb():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-import bot.bot, bot.cogs.moderation, bot.charts  # what the running bot has loaded
+import bot.bot, bot.cogs.kb_admin, bot.charts  # what the running bot has loaded
 from bot.storage import WeeklyStats
 base = rss_mb()
 assert "PIL" not in sys.modules

@@ -21,7 +21,7 @@ TARGET_BYTES = 620_000
 SCRIPT = r"""
 import shutil, sys, tempfile
 from pathlib import Path
-from bot.cogs.moderation import upload_proposal
+from bot.service.proposal import upload_proposal
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
 
 uploads, target = int(sys.argv[1]), int(sys.argv[2])

@@ -24,14 +24,23 @@ from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
 from bot.views import dynamic_items
 
-__all__ = ["EXTENSIONS", "CommandSyncForbidden", "WhyTwitterBot", "WhyTwitterTree", "intents"]
+__all__ = [
+    "EXTENSIONS",
+    "CommandSyncForbidden",
+    "Refused",
+    "WhyTwitterBot",
+    "WhyTwitterTree",
+    "intents",
+]
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS: Final = (
     "bot.cogs.answers",
     "bot.cogs.catalog",
-    "bot.cogs.moderation",
+    "bot.cogs.kb_admin",
+    "bot.cogs.guild_settings",
+    "bot.cogs.modlog_feed",
     "bot.cogs.privacy",
     "bot.cogs.health",
 )
@@ -43,6 +52,11 @@ DRAIN_TIMEOUT: Final = 5.0
 """Seconds ``close()`` waits for event handlers still running before closing the storage."""
 _HANDLER_TASK_PREFIXES: Final = ("discord.py: ", "CommandTree-invoker", "discord-ui-")
 """Names discord.py gives the tasks that run event, command and component handlers."""
+
+
+class Refused(app_commands.CheckFailure):
+    """A check refused the command with one line for the member (sent ephemeral by
+    ``WhyTwitterTree.on_error``)."""
 
 
 class CommandSyncForbidden(Exception):
@@ -135,6 +149,8 @@ def member_error_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
         return f"I need these permissions here first: {missing}."
+    if isinstance(error, Refused):
+        return str(error)
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(error, app_commands.TransformerError):

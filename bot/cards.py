@@ -2,7 +2,7 @@
 
 ``bot/embeds.py`` turns a :class:`Card` into a ``discord.Embed`` and ``bot/console.py``
 prints it. Discord's embed limits are constants here and are measured on cards by
-``bot/kb/check.py``; the builders truncate with "…" so a card always fits.
+``bot/service/check.py``; the builders truncate with "…" so a card always fits.
 """
 
 from __future__ import annotations

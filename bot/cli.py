@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.kb.check import check_knowledge
 from bot.kb.loader import load_knowledge
 from bot.kb.model import KBError, KnowledgeBase
 from bot.matching.types import Decision, Outcome
+from bot.service.check import check_knowledge
 from bot.service.replies import Reply, reply_for
 
 if TYPE_CHECKING:

@@ -7,9 +7,14 @@ already keeps cards within them), and any text that came from a member is escape
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import discord
+
+from bot.modlog import diff_lines, diff_summary, fit_lines, problem_text
+
+if TYPE_CHECKING:
+    from bot.service.proposal import Proposal
 
 __all__ = [
     "BRAND_COLOUR",
@@ -17,11 +22,14 @@ __all__ = [
     "card_embed",
     "escape_user_text",
     "notice_embed",
+    "proposal_embed",
     "truncate",
 ]
 
 BRAND_COLOUR: Final = discord.Colour(0x1D9BF0)
 NOTICE_COLOUR: Final = discord.Colour.light_grey()
+WARNING_COLOUR: Final = discord.Colour.orange()
+ERROR_COLOUR: Final = discord.Colour.red()
 
 TITLE_MAX: Final = 256
 DESCRIPTION_MAX: Final = 4096
@@ -103,3 +111,43 @@ def card_embed(card: CardLike, *, colour: discord.Colour = BRAND_COLOUR) -> disc
 def notice_embed(text: str) -> discord.Embed:
     """A small neutral embed for short notices (no title)."""
     return discord.Embed(description=truncate(text, DESCRIPTION_MAX), colour=NOTICE_COLOUR)
+
+
+def proposal_embed(proposal: Proposal, *, what: str) -> discord.Embed:
+    """The preview of a knowledge-base change: entries added / changed / removed, and its
+    warnings, or the errors that refuse it."""
+    if proposal.unchanged:
+        return discord.Embed(
+            title=f"{what}: nothing to change",
+            description="The files are identical to the live knowledge base.",
+            colour=BRAND_COLOUR,
+        )
+    if proposal.errors:
+        count = len(proposal.errors)
+        return discord.Embed(
+            title=f"{what}: not applied — {count} problem{'s' * (count != 1)}",
+            description=problem_text(proposal.errors, 3900)
+            + "\n\nNothing was changed. Fix the lines above and try again.",
+            colour=ERROR_COLOUR,
+        )
+    lines = diff_lines(proposal.diff, proposal.titles) if proposal.diff else []
+    summary = diff_summary(proposal.diff)
+    description = fit_lines(lines, 3000) if lines else "No entry changes (comments or formatting)."
+    embed = discord.Embed(
+        title=f"{what}: preview",
+        description=f"**{summary}**\n{description}",
+        colour=WARNING_COLOUR if proposal.warnings else BRAND_COLOUR,
+    )
+    files = ", ".join(f"`{n}`" for n in (*proposal.files, *(f"−{r}" for r in proposal.remove)))
+    embed.add_field(name="Files", value=truncate(files, 1024), inline=False)
+    if proposal.warnings:
+        embed.add_field(
+            name=f"Warnings ({len(proposal.warnings)})",
+            value=problem_text(proposal.warnings, 1024),
+            inline=False,
+        )
+    embed.set_footer(
+        text="Apply writes the files (the current version is kept in /kb history). "
+        "These buttons expire in 10 minutes."
+    )
+    return embed

@@ -1,5 +1,6 @@
 """Texts for moderators (no network): reload announcements, problem lists, change previews,
-version labels and the statistics bar chart. Used by ``bot/cogs/moderation.py``.
+version labels and the statistics bar chart. Used by the moderator cogs
+(``bot/cogs/kb_admin.py``, ``bot/cogs/modlog_feed.py``) and ``bot/embeds.py``.
 
 Everything here returns plain strings sized for Discord, so it can be tested without a client.
 """

@@ -35,7 +35,9 @@ __all__ = [
     "ConfirmTexts",
     "ConfirmView",
     "DismissButton",
+    "OwnedView",
     "PageCounter",
+    "ProposalView",
     "SuggestionButton",
     "VoteButton",
     "answer_view",
@@ -416,7 +418,7 @@ def benefits_message(
 
 @dataclass(frozen=True, slots=True)
 class ConfirmTexts:
-    """What a :class:`ConfirmView` says."""
+    """What a :class:`ConfirmView` or a :class:`ProposalView` says."""
 
     not_owner: str
     """To anyone but the member who asked."""
@@ -428,9 +430,53 @@ class ConfirmTexts:
     cancel_label: str = "Keep"
 
 
-class ConfirmView(ui.View):
-    """Delete / Keep (or Cancel) before deleting something: only ``owner_id`` may press,
-    ``guard`` may refuse a press first (e.g. outside a home server), and it expires.
+Guard = Callable[[discord.Interaction[Any]], str | None]
+"""Why a press is refused before anything else (e.g. outside a home server), or None."""
+
+
+class OwnedView(ui.View):
+    """Two buttons only ``owner_id`` may press (``guard`` may refuse a press first); they
+    expire, and say so on the message when the view knows it."""
+
+    def __init__(
+        self, owner_id: int, *, texts: ConfirmTexts, timeout: float, guard: Guard | None = None
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.texts = texts
+        self.guard = guard
+        self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
+        self.done = False
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        refusal = self.guard(interaction) if self.guard is not None else None
+        if refusal is None and interaction.user.id != self.owner_id:
+            refusal = self.texts.not_owner
+        if refusal is not None:
+            log.info("%s pressed a button of %s: refused", interaction.user.id, self.owner_id)
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return False
+        return True
+
+    def _finish(self) -> None:
+        self.done = True
+        self.stop()
+        for item in self.children:
+            if isinstance(item, ui.Button):
+                item.disabled = True
+
+    async def on_timeout(self) -> None:
+        if self.done or self.message is None:
+            return
+        self._finish()
+        try:
+            await self.message.edit(content=self.texts.expired, view=self)
+        except discord.HTTPException:
+            log.debug("could not mark expired buttons", exc_info=True)
+
+
+class ConfirmView(OwnedView):
+    """Delete / Keep (or Cancel) before deleting something.
 
     ``action`` does the deletion and returns the text the message then shows.
     """
@@ -442,32 +488,11 @@ class ConfirmView(ui.View):
         *,
         texts: ConfirmTexts,
         timeout: float,
-        guard: Callable[[discord.Interaction[Any]], str | None] | None = None,
+        guard: Guard | None = None,
     ) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
+        super().__init__(owner_id, texts=texts, timeout=timeout, guard=guard)
         self.action = action
-        self.texts = texts
-        self.guard = guard
-        self.message: discord.InteractionMessage | None = None
-        self.done = False
         self.cancel.label = texts.cancel_label
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        refusal = self.guard(interaction) if self.guard is not None else None
-        if refusal is None and interaction.user.id != self.owner_id:
-            refusal = self.texts.not_owner
-        if refusal is not None:
-            await interaction.response.send_message(refusal, ephemeral=True)
-            return False
-        return True
-
-    def _finish(self) -> None:
-        self.done = True
-        self.stop()
-        for item in self.children:
-            if isinstance(item, ui.Button):
-                item.disabled = True
 
     @ui.button(label="Delete", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
@@ -483,11 +508,44 @@ class ConfirmView(ui.View):
         self._finish()
         await interaction.response.edit_message(content=self.texts.cancelled, view=self)
 
-    async def on_timeout(self) -> None:
-        if self.done or self.message is None:
+
+class ProposalView(OwnedView):
+    """Apply / Cancel under a knowledge-base change preview (only its moderator may press).
+
+    ``apply`` writes the change and returns the text sent after it (the buttons are disabled
+    first, as writing and reloading take a moment).
+    """
+
+    def __init__(
+        self,
+        owner_id: int,
+        apply: Callable[[discord.Interaction[Any]], Awaitable[str]],
+        *,
+        what: str,
+        timeout: float,
+        guard: Guard | None = None,
+    ) -> None:
+        texts = ConfirmTexts(
+            not_owner="Only the moderator who made this preview can apply or cancel it.",
+            finished="This preview is finished.",
+            cancelled=f"{what} cancelled: nothing was changed.",
+            expired=f"{what} expired: nothing was changed. Run the command again.",
+            cancel_label="Cancel",
+        )
+        super().__init__(owner_id, texts=texts, timeout=timeout, guard=guard)
+        self.apply_change = apply
+
+    @ui.button(label="Apply", style=discord.ButtonStyle.success)
+    async def apply(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
+        if self.done:
+            await interaction.response.send_message(self.texts.finished, ephemeral=True)
             return
         self._finish()
-        try:
-            await self.message.edit(content=self.texts.expired, view=self)
-        except discord.HTTPException:
-            log.debug("could not mark an expired confirmation", exc_info=True)
+        await interaction.response.edit_message(view=self)
+        text = await self.apply_change(interaction)
+        await interaction.followup.send(text, ephemeral=True)
+
+    @ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], button: ui.Button[Any]) -> None:
+        self._finish()
+        await interaction.response.edit_message(content=self.texts.cancelled, view=self)

@@ -250,7 +250,7 @@ async def test_charts_drawn_in_parallel_threads() -> None:
 def test_pil_is_imported_only_when_a_chart_is_drawn() -> None:
     code = (
         "import sys\n"
-        "import bot.__main__, bot.bot, bot.charts, bot.cli, bot.cogs.moderation\n"
+        "import bot.__main__, bot.bot, bot.charts, bot.cli, bot.cogs.kb_admin\n"
         "assert not [m for m in sys.modules if m.split('.')[0] == 'PIL'], 'imported at start'\n"
         "from tests.test_charts import weekly\n"
         "bot.charts.stats_chart(weekly())\n"

@@ -1,18 +1,13 @@
-"""Moderator texts (bot/modlog.py) and the pure parts of the moderation cog."""
+"""Moderator texts (bot/modlog.py)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.cogs.moderation import evaluate, upload_proposal, zip_files
 from bot.kb import store
 from bot.kb.diff import KBDiff
-from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import Problem
 from bot.modlog import (
     MESSAGE_MAX,
@@ -101,43 +96,6 @@ def test_version_choice_name_is_short_and_readable() -> None:
     assert name == "before upload objections.yaml by alice (1), 5 min ago (1 changed)"
     long = version_choice_name(now, "a" * 200, "r", "s" * 200, now=now)
     assert len(long) <= 100
-
-
-def test_zip_files_round_trip() -> None:
-    files = {f"f{i}.yaml": f"n: {i}\n".encode() for i in range(12)}
-    with zipfile.ZipFile(io.BytesIO(zip_files(files))) as archive:
-        assert {n: archive.read(n) for n in archive.namelist()} == files
-
-
-def test_evaluate_identical_upload_has_nothing_to_apply(tmp_path: Path) -> None:
-    live = load_knowledge(BUNDLED_DIR)
-    current = store.snapshot(BUNDLED_DIR)
-    proposal = evaluate(current, dict(current), live=live, reason="upload x")
-    assert proposal.unchanged
-    assert not proposal.ok
-
-
-def test_upload_proposal_of_a_new_file_adds_entries(tmp_path: Path) -> None:
-    kb_dir = tmp_path / "kb"
-    kb_dir.mkdir()
-    for name, data in store.snapshot(BUNDLED_DIR).items():
-        (kb_dir / name).write_bytes(data)
-    live = load_knowledge(kb_dir)
-    extra = (
-        b"objections:\n"
-        b"  - id: too-old\n"
-        b'    title: "I am too old for Twitter."\n'
-        b'    triggers: ["too old for twitter"]\n'
-        b"    answer: |\n"
-        b"      Plenty of senior physicians lead the conversation.\n"
-        b"    benefits: [research-updates]\n"
-    )
-    proposal = upload_proposal(kb_dir, "extra.yaml", extra, live=live)
-    assert proposal.ok, proposal.errors
-    assert proposal.diff is not None
-    assert proposal.diff.added == ("too-old",)
-    assert proposal.fingerprint == store.fingerprint(kb_dir)
-    assert set(proposal.files) == {"extra.yaml"}
 
 
 @pytest.mark.parametrize("name", ["../evil.yaml", ".hidden.yaml", "notes.txt", "a/b.yaml"])

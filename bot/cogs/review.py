@@ -1,10 +1,10 @@
-"""``/kb why`` and ``/kb false-answers`` (the Discord side; the moderation cog registers them
-and runs its gate first).
+"""``/kb why`` and ``/kb false-answers`` (the Discord side; ``bot/cogs/kb_admin.py`` registers
+them and runs the moderator check first).
 
 ``/kb why`` shows the matcher's own explanation (``HybridMatcher.explain``, rendered by
 :func:`bot.review.why_card`). ``/kb false-answers`` lists answers voted *Not helpful* or
 dismissed, with one action, *Add as a negative*, which previews the message added to the
-entry's ``not_this`` through the moderation cog's proposal path (preview, Apply / Cancel by
+entry's ``not_this`` through the ``/kb`` cog's proposal path (preview, Apply / Cancel by
 the same moderator, a history version, the stale check).
 """
 
@@ -23,7 +23,7 @@ from bot.review import false_answer_lines, option_label, why_card
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot
-    from bot.cogs.moderation import Moderation
+    from bot.cogs.kb_admin import KbAdmin
     from bot.storage import FalseAnswer
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,7 @@ MAX_ITEMS: Final = 20
 GONE: Final = "That answer's message text is no longer stored (deleted on request or purged)."
 
 
-async def why(
-    cog: Moderation, interaction: discord.Interaction[WhyTwitterBot], message: str
-) -> None:
+async def why(cog: KbAdmin, interaction: discord.Interaction[WhyTwitterBot], message: str) -> None:
     """Explain the live matcher's decision on ``message`` (ephemeral)."""
     explanation = cog.bot.knowledge.matcher.explain(message[:MAX_MESSAGE])
     log.info("/kb why by %s: %s", interaction.user.id, explanation.decision.outcome)
@@ -46,10 +44,10 @@ async def why(
 
 
 async def false_answers(
-    cog: Moderation, interaction: discord.Interaction[WhyTwitterBot], days: int
+    cog: KbAdmin, interaction: discord.Interaction[WhyTwitterBot], days: int
 ) -> None:
-    """List answers voted *Not helpful* or dismissed in this server and in DMs."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
+    """List answers voted *Not helpful* or dismissed in this server and in DMs (after the
+    command's deferral)."""
     items = await cog.bot.storage.false_answers(
         days=days, guild_id=interaction.guild_id, include_dms=True, limit=MAX_ITEMS
     )
@@ -99,7 +97,7 @@ class NegativeSelect(ui.Select["FalseAnswersView"]):
 class FalseAnswersView(ui.View):
     """The select under ``/kb false-answers``: only its moderator may use it; it expires."""
 
-    def __init__(self, cog: Moderation, items: list[FalseAnswer], owner_id: int) -> None:
+    def __init__(self, cog: KbAdmin, items: list[FalseAnswer], owner_id: int) -> None:
         super().__init__(timeout=cog.preview_timeout)
         self.cog = cog
         self.owner_id = owner_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from bot.kb.model import EntryKind
 
@@ -69,3 +69,12 @@ class Decision:
             "answer": self.answer.to_json() if self.answer else None,
             "suggestions": [c.to_json() for c in self.suggestions],
         }
+
+
+class MatcherLike(Protocol):
+    """What the check and the console need from a matcher (``engine.Matcher`` and
+    ``hybrid.HybridMatcher`` fit)."""
+
+    def match(self, text: str) -> Decision: ...
+
+    def rank(self, text: str, limit: int = 5) -> list[Candidate]: ...

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -294,7 +295,7 @@ async def test_foreign_server_mod_log_hears_nothing(two: Two) -> None:
         press = await t.fake.click_button(preview, buttons(preview)["Apply"]["custom_id"], t.admin)
         await press.wait_followups()
         await t.fake.wait_for_bot_message(t.modlog, predicate=lambda r: "too-busy" in r["content"])
-        assert bot.get_cog("Moderation") is not None
+        assert bot.get_cog("KbAdmin") is not None
     assert t.fake.messages_in(t.foreign_modlog, by_bot=True) == []
 
 
@@ -349,3 +350,21 @@ async def test_home_moderators_see_and_clear_their_server_and_dm_questions(two: 
         after = text_of(await reply(await kb(t, "unanswered", t.admin, t.world.general)))
         assert "No unanswered questions" in after
     assert stored_questions(t) == ["what is the recipe for sourdough bread"]
+
+
+async def test_moderator_commands_are_registered_exactly_as_recorded(two: Two) -> None:
+    """Names, descriptions, options, permissions and contexts of ``/kb`` and ``/whytwitter``
+    as synced to the home server (``moderator_commands.json``, recorded before the moderation
+    cog was split): a change to them must be deliberate."""
+    t = two
+    async with t.run():
+        pass
+    synced = sorted(
+        (
+            {k: v for k, v in c.items() if k not in ("id", "application_id", "guild_id", "version")}
+            for c in t.fake.guild_commands[t.world.guild]
+        ),
+        key=lambda c: c["name"],
+    )
+    recorded = json.loads((Path(__file__).parent / "moderator_commands.json").read_text())
+    assert synced == recorded

@@ -152,7 +152,7 @@ async def test_unanswered_clear_asks_the_invoker_first_and_expires(mods: Mods) -
         assert "nothing was deleted" in (await kept.wait_response())["data"]["content"]
         assert await _unanswered(m, bot) == 2
 
-        cog = bot.get_cog("Moderation")
+        cog = bot.get_cog("KbAdmin")
         assert cog is not None
         cog.confirm_timeout = 0.2  # type: ignore[attr-defined]
         handle, _ = await ask_to_clear(m)

@@ -20,10 +20,11 @@ import discord
 import pytest
 
 from bot.bot import WhyTwitterBot
-from bot.cogs.moderation import MODERATORS_ONLY, history_dir
+from bot.cogs.moderators import MODERATORS_ONLY
 from bot.kb import store
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.fakediscord import FakeDiscord, InteractionHandle, User
+from tests.service.test_proposal import SELF_DEFEATING
 
 pytestmark = pytest.mark.e2e
 
@@ -297,7 +298,7 @@ async def test_upload_apply_history_and_rollback(mods: Mods) -> None:
         assert "`too-busy`" in announce["content"]
 
         history = text_of(await reply(await kb(m, "history", m.admin)))
-        versions = store.list_versions(history_dir(m.env.data_dir))
+        versions = store.list_versions(store.history_dir_of(m.env.data_dir))
         assert len(versions) == 1
         assert versions[0].id in history
         assert "upload objections.yaml" in history
@@ -323,7 +324,7 @@ async def test_upload_apply_history_and_rollback(mods: Mods) -> None:
         assert "Applied" in text_of((await undone.wait_followups())[0])
         assert (m.kb_dir / "objections.yaml").read_bytes() == original
         assert NEW_ANSWER not in await ask(m, bot)
-        assert len(store.list_versions(history_dir(m.env.data_dir))) == 2
+        assert len(store.list_versions(store.history_dir_of(m.env.data_dir))) == 2
 
 
 def _bomb() -> bytes:
@@ -399,7 +400,7 @@ async def test_invalid_uploads_change_nothing(mods: Mods, case: str) -> None:
         assert message["flags"] & EPHEMERAL
     assert kb_bytes(m) == before
     assert not (m.kb_dir.parent / "evil.yaml").exists()
-    assert store.list_versions(history_dir(m.env.data_dir)) == []
+    assert store.list_versions(store.history_dir_of(m.env.data_dir)) == []
 
 
 async def test_second_apply_after_concurrent_previews_is_refused(mods: Mods) -> None:
@@ -440,7 +441,7 @@ async def test_preview_expires(mods: Mods) -> None:
     before = kb_bytes(m)
     edited = edit_answer(before["objections.yaml"].decode(), "too-busy", NEW_ANSWER).encode()
     async with m.run() as bot:
-        cog = bot.get_cog("Moderation")
+        cog = bot.get_cog("KbAdmin")
         assert cog is not None
         cog.preview_timeout = 0.2  # type: ignore[attr-defined]
         handle = await upload(m, m.admin, "objections.yaml", edited)
@@ -606,3 +607,28 @@ async def test_upload_of_a_new_file_adds_entries(mods: Mods) -> None:
         assert "Applied" in text_of((await done.wait_followups())[0])
         assert bot.knowledge.kb.get("too-old") is not None
     assert (m.kb_dir / "more-objections.yaml").read_bytes() == extra
+
+
+async def test_upload_the_check_fails_is_refused_with_the_line_kb_check_prints(
+    mods: Mods,
+) -> None:
+    """One validation step: the preview refuses an upload whose knowledge base fails the check,
+    naming the same line ``/kb check`` prints once the file is there."""
+    m = mods
+    before = kb_bytes(m)
+    async with m.run():
+        preview = await reply(await upload(m, m.admin, "wifi.yaml", SELF_DEFEATING))
+        assert "Apply" not in buttons(preview)
+        assert "not applied" in text_of(preview)
+        (line,) = [
+            line.removeprefix("• ")
+            for line in text_of(preview).splitlines()
+            if "does not get its answer" in line
+        ]
+        assert line.startswith("wifi.yaml:8: example ")
+        assert kb_bytes(m) == before
+
+        (m.kb_dir / "wifi.yaml").write_bytes(SELF_DEFEATING)  # the same file, by hand
+        check = text_of(await reply(await kb(m, "check", m.admin)))
+        assert "❌" in check
+        assert line in check.splitlines()

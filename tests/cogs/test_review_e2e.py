@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.bot import WhyTwitterBot
-from bot.cogs.moderation import MODERATORS_ONLY, history_dir
+from bot.cogs.moderators import MODERATORS_ONLY
 from bot.home import NOT_HOME
 from bot.kb import store
 from bot.matching.types import Outcome
@@ -234,7 +234,7 @@ async def test_not_helpful_and_dismissed_answers_are_listed_and_fixed_as_negativ
         assert added == [f'      - "{FALSE}"']
         entry = next(e for e in yaml.safe_load(after)["objections"] if e["id"] == FALSE_ENTRY)
         assert entry["not_this"][-1] == FALSE
-        (version,) = store.list_versions(history_dir(w.env.data_dir))
+        (version,) = store.list_versions(store.history_dir_of(w.env.data_dir))
         assert version.reason == f"negative for {FALSE_ENTRY}"
         assert (await bot.storage.kb_versions())[0].id == version.id
 

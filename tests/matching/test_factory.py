@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import bot.runner as runner
-from bot.kb.check import check_kb
 from bot.kb.loader import load_knowledge
 from bot.matching import factory
 from bot.matching.factory import (
@@ -20,6 +19,7 @@ from bot.matching.factory import (
 )
 from bot.matching.semantic import shared_encoder
 from bot.matching.types import Thresholds
+from bot.service.check import check_kb
 from bot.settings import Settings, SettingsError
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.kb.check import check_knowledge
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import Objection
+from bot.service.check import check_knowledge
 
 TRIAL = Path(__file__).parent / "moderator_trial"
 

@@ -1,48 +1,67 @@
-"""The ``check`` report: loading problems, Discord limits, examples and trigger conflicts."""
+"""The one validation step: what ``python -m bot check``, ``/kb check`` and the upload
+preview report, and the one rule for what blocks (pure: no discord).
+
+:func:`validate` turns knowledge-base files into a :class:`CheckReport`: the loader's problems
+(a file that does not load), Discord's limits on the answer cards, examples that miss their
+entry, ``not_this`` messages and ordinary talk that get an answer (errors), and triggers that
+match another entry better (warnings). An error blocks (the check exits 1, the preview offers
+no Apply); a warning never does (:func:`blocks`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from bot.cards import answer_card
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts, scan_knowledge_files
 from bot.kb.model import Entry, KBError, KnowledgeBase, Objection, Problem
-from bot.matching.types import Candidate, Decision, Outcome
+from bot.matching.types import MatcherLike, Outcome
 
 if TYPE_CHECKING:
     from bot.matching.factory import MatcherConfig
 
+__all__ = [
+    "CheckReport",
+    "MatcherLike",
+    "blocks",
+    "check_kb",
+    "check_knowledge",
+    "validate",
+]
 
-class MatcherLike(Protocol):
-    """What the check needs from a matcher (``bot.matching.engine.Matcher`` fits)."""
 
-    def match(self, text: str) -> Decision: ...
-
-    def rank(self, text: str, limit: int = 5) -> list[Candidate]: ...
+def blocks(problem: Problem) -> bool:
+    """The one severity rule: an error blocks (check fails, no Apply); a warning does not."""
+    return problem.severity == "error"
 
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """Every problem found, with counts for the summary line."""
+    """Every problem found, with counts for the summary line (and the loaded knowledge base,
+    None when the files did not load)."""
 
     problems: tuple[Problem, ...]
     files: int = 0
     objections: int = 0
     benefits: int = 0
+    kb: KnowledgeBase | None = field(default=None, compare=False, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        """The problems that block (:func:`blocks`)."""
+        return [p for p in self.problems if blocks(p)]
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
+        """The problems that do not block."""
+        return [p for p in self.problems if not blocks(p)]
 
     @property
     def ok(self) -> bool:
-        """True when there is no error (warnings allowed)."""
+        """True when nothing blocks (warnings allowed)."""
         return not self.errors
 
     def summary(self) -> str:
@@ -70,7 +89,7 @@ def check_knowledge(
     config: MatcherConfig | None = None,
     label: str | None = None,
 ) -> CheckReport:
-    """Load ``directory`` (default: bundled) and check it; never raises for a bad KB.
+    """Read ``directory`` (default: bundled) and :func:`validate` it; never raises for a bad KB.
 
     Entries the loader skips (symbolic links, folders named ``*.yaml``) are warnings;
     ``label`` names the directory in problems about the directory itself.
@@ -80,10 +99,30 @@ def check_knowledge(
         files, read = scan_knowledge_files(directory, label=label)
     except KBError as exc:
         return CheckReport(tuple(exc.problems))
-    if any(p.severity == "error" for p in read):
+    return validate(
+        files, read=read, origin=str(directory), label=label, matcher=matcher, config=config
+    )
+
+
+def validate(
+    files: Mapping[str, bytes],
+    *,
+    read: Sequence[Problem] = (),
+    origin: str = "",
+    label: str | None = None,
+    matcher: MatcherLike | None = None,
+    config: MatcherConfig | None = None,
+) -> CheckReport:
+    """The one validation step: load ``files`` and check the knowledge base they make.
+
+    ``read`` are the problems met reading them from a directory (an error there stops at
+    once); ``origin`` and ``label`` name the directory as the loader does. Never raises for
+    a bad knowledge base.
+    """
+    if any(blocks(p) for p in read):
         return CheckReport(tuple(read))
     try:
-        kb = load_knowledge_from_texts(files, origin=str(directory), label=label)
+        kb = load_knowledge_from_texts(files, origin=origin, label=label)
     except KBError as exc:
         return CheckReport((*exc.problems, *read))
     return CheckReport(
@@ -91,6 +130,7 @@ def check_knowledge(
         len(kb.files),
         len(kb.objections),
         len(kb.benefits),
+        kb,
     )
 
 
@@ -115,7 +155,7 @@ def check_kb(
         problems += _negative_problems(entry, matcher)
         problems += _trigger_warnings(entry, matcher)
     problems += _ordinary_problems(kb, matcher)
-    problems.sort(key=lambda p: (p.severity != "error", p.file, p.line))
+    problems.sort(key=lambda p: (not blocks(p), p.file, p.line))
     return problems
 
 

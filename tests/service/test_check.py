@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.kb.check import check_kb
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts
+from bot.kb.model import Problem
 from bot.matching.engine import Matcher
+from bot.service.check import CheckReport, blocks, check_kb
 
 OBJECTION = b"""objections:
   - id: too-busy
@@ -49,3 +50,15 @@ def test_the_bundled_negatives_hold() -> None:
     kb = load_knowledge()
     problems = [p for p in check_kb(kb) if p.severity == "error"]
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_warnings_never_block_errors_always_do() -> None:
+    warning = Problem("a.yaml", 1, "looks odd", severity="warning")
+    error = Problem("a.yaml", 2, "is wrong")
+    report = CheckReport((warning, error), files=1)
+    assert not blocks(warning)
+    assert blocks(error)
+    assert report.errors == [error]
+    assert report.warnings == [warning]
+    assert not report.ok
+    assert CheckReport((warning,), files=1).ok
