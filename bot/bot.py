@@ -16,10 +16,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.home import MODERATOR_GROUPS, home_refusal
 from bot.installs import SERVER_ONLY
-from bot.kb.live import LiveKnowledge
 from bot.service.gate import Gate, GateConfig, MemberBudget, MessageFacts
+from bot.service.home import MODERATOR_GROUPS, home_refusal
+from bot.service.live import LiveKnowledge
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
 from bot.views import dynamic_items

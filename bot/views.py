@@ -27,7 +27,7 @@ from bot.installs import bot_reaches_channel
 from bot.kb.model import Entry, KnowledgeBase
 
 if TYPE_CHECKING:
-    from bot.kb.live import LiveKnowledge
+    from bot.service.live import LiveKnowledge
     from bot.storage import Storage
 
 __all__ = [

@@ -24,9 +24,9 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
-from bot.home import kept_text
 from bot.installs import member_command
 from bot.service.gate import GateDecision, MessageFacts, Reason
+from bot.service.home import kept_text
 from bot.service.replies import MAX_QUESTION, Reply, ReplyKind, ask
 from bot.views import answer_message, suggestion_view
 
