@@ -50,6 +50,19 @@ def test_problem_text_lists_errors_first_with_file_and_line() -> None:
     ]
 
 
+def test_problem_text_orders_by_the_checks_one_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The order follows ``bot.service.check.blocks``, not a copy of it."""
+    problems = [
+        Problem("a.yaml", 1, "unknown benefit `x`"),
+        Problem("b.yaml", 3, "looks odd", severity="warning"),
+    ]
+    monkeypatch.setattr("bot.service.check.blocks", lambda p: p.severity == "warning")
+    assert problem_text(problems, 500).splitlines() == [
+        "• b.yaml:3: warning: looks odd",
+        "• a.yaml:1: unknown benefit `x`",
+    ]
+
+
 def test_reload_line_good_and_bad() -> None:
     diff = KBDiff(added=("new-one",), changed=("too-busy",))
     good = reload_line(True, diff, (), by="alice (upload objections.yaml)")
