@@ -22,7 +22,7 @@ from bot.service.home import MODERATOR_GROUPS, home_refusal
 from bot.service.live import LiveKnowledge
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
-from bot.views import dynamic_items
+from bot.views import dynamic_items, send_ephemeral
 
 __all__ = [
     "EXTENSIONS",
@@ -129,13 +129,7 @@ class WhyTwitterTree(app_commands.CommandTree["WhyTwitterBot"]):
                 exc_info=error,
             )
             message = "Sorry, something went wrong. It has been logged; please try again later."
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(message, ephemeral=True)
-            else:
-                await interaction.response.send_message(message, ephemeral=True)
-        except discord.HTTPException:
-            log.debug("could not report the error to the member", exc_info=True)
+        await send_ephemeral(interaction, message)
 
 
 def member_error_message(error: app_commands.AppCommandError) -> str | None:

@@ -108,6 +108,13 @@ def card_embed(card: CardLike, *, colour: discord.Colour = BRAND_COLOUR) -> disc
     return embed
 
 
+def list_embed(title: str, lines: Sequence[str], *, footer: str) -> discord.Embed:
+    """A moderator's list: ``lines`` fitted into the description (whole lines, "… and N more")."""
+    embed = discord.Embed(title=title, description=fit_lines(lines, 4000), colour=BRAND_COLOUR)
+    embed.set_footer(text=footer)
+    return embed
+
+
 def notice_embed(text: str) -> discord.Embed:
     """A small neutral embed for short notices (no title)."""
     return discord.Embed(description=truncate(text, DESCRIPTION_MAX), colour=NOTICE_COLOUR)

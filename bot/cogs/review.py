@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import discord
 from discord import ui
 
-from bot.embeds import BRAND_COLOUR, card_embed, escape_user_text
-from bot.modlog import fit_lines
+from bot.embeds import card_embed, escape_user_text, list_embed
 from bot.service.home import home_refusal
 from bot.service.review import false_answer_lines, option_label, why_card
 
@@ -69,14 +68,11 @@ async def false_answers(
             ephemeral=True,
         )
         return
-    embed = discord.Embed(
-        title=f"False answers, last {days} days (this server and DMs)",
-        description=fit_lines(false_answer_lines(items, escape=escape_user_text), 4000),
-        colour=BRAND_COLOUR,
-    )
-    embed.set_footer(
-        text="Most recent first. Add as a negative: the message goes to that entry's not_this "
-        "(preview first, then Apply)."
+    embed = list_embed(
+        f"False answers, last {days} days (this server and DMs)",
+        false_answer_lines(items, escape=escape_user_text),
+        footer="Most recent first. Add as a negative: the message goes to that entry's not_this "
+        "(preview first, then Apply).",
     )
     view = FalseAnswersView(cog, items, interaction.user.id)
     if not view.children:
