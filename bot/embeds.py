@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 import discord
 
-from bot.modlog import diff_lines, diff_summary, fit_lines, problem_text
+from bot.service.modlog import diff_lines, diff_summary, fit_lines, problem_text
 
 if TYPE_CHECKING:
     from bot.service.proposal import Proposal

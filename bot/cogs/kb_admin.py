@@ -28,7 +28,8 @@ from bot.embeds import BRAND_COLOUR, escape_user_text, list_embed, proposal_embe
 from bot.kb import store
 from bot.kb.loader import MAX_FILE_BYTES
 from bot.kb.negatives import NegativeError
-from bot.modlog import (
+from bot.service.check import check_knowledge
+from bot.service.modlog import (
     MESSAGE_MAX,
     diff_summary,
     problem_text,
@@ -37,7 +38,6 @@ from bot.modlog import (
     stats_table,
     version_choice_name,
 )
-from bot.service.check import check_knowledge
 from bot.service.proposal import (
     Proposal,
     author_label,

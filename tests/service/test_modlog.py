@@ -1,4 +1,4 @@
-"""Moderator texts (bot/modlog.py)."""
+"""Moderator texts (bot/service/modlog.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from bot.kb import store
 from bot.kb.diff import KBDiff
 from bot.kb.model import Problem
-from bot.modlog import (
+from bot.service.modlog import (
     MESSAGE_MAX,
     bar_chart,
     diff_lines,
