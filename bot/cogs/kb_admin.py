@@ -55,9 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Days = app_commands.Range[int, 1, 365]
-"""How many days back a review or statistics command reads (default 30)."""
-DAYS_HELP: Final = "How many days back (default 30)"
 PREVIEW_TIMEOUT: Final = 600.0
 """Seconds the Apply / Cancel buttons of a preview stay usable."""
 CONFIRM_TIMEOUT: Final = 60.0
@@ -74,6 +71,9 @@ STALE: Final = (
 FEED: Final = "ModlogFeed"
 """The mod-log feed cog (``bot/cogs/modlog_feed.py``), which names who applied a change."""
 Interaction = discord.Interaction["WhyTwitterBot"]
+Days = app_commands.Range[int, 1, 365]
+"""How many days back a review or statistics command reads (default 30)."""
+DAYS_HELP: Final = "How many days back (default 30)"
 
 
 @runtime_checkable
