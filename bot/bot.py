@@ -16,13 +16,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.home import MODERATOR_GROUPS, home_refusal
 from bot.installs import SERVER_ONLY
-from bot.kb.live import LiveKnowledge
 from bot.service.gate import Gate, GateConfig, MemberBudget, MessageFacts
+from bot.service.home import MODERATOR_GROUPS, home_refusal
+from bot.service.live import LiveKnowledge
 from bot.settings import Settings
 from bot.storage import GuildSettings, Storage
-from bot.views import dynamic_items
+from bot.views import dynamic_items, send_ephemeral
 
 __all__ = [
     "EXTENSIONS",
@@ -129,13 +129,7 @@ class WhyTwitterTree(app_commands.CommandTree["WhyTwitterBot"]):
                 exc_info=error,
             )
             message = "Sorry, something went wrong. It has been logged; please try again later."
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(message, ephemeral=True)
-            else:
-                await interaction.response.send_message(message, ephemeral=True)
-        except discord.HTTPException:
-            log.debug("could not report the error to the member", exc_info=True)
+        await send_ephemeral(interaction, message)
 
 
 def member_error_message(error: app_commands.AppCommandError) -> str | None:
@@ -235,7 +229,7 @@ class WhyTwitterBot(commands.AutoShardedBot):
         self.gate = Gate(
             self.gate_config(),
             budget=MemberBudget(settings.member_budget, settings.member_budget_seconds),
-            channels=self.channel_gate_config,
+            channels=self._channel_config,
         )
         """Whether to answer: cooldowns, answers being sent, and the per-member budget of
         mentions, DMs, /ask and the context menu (``MEMBER_BUDGET``)."""
@@ -359,13 +353,18 @@ class WhyTwitterBot(commands.AutoShardedBot):
             return False
         return channel_id in (await self.guild_settings(guild_id)).answer_channels
 
-    async def channel_gate_config(self, facts: MessageFacts) -> GateConfig | None:
-        """The gate's thresholds for an unprompted answer in the message's channel (the
-        guild's cooldown override applied); None when the bot does not answer there unprompted.
-        The gate's channel lookup (``facts.in_answer_channel``: a post in a watched forum)."""
-        if not facts.in_answer_channel and not await self.is_answer_channel(
-            facts.guild_id, facts.channel_id
-        ):
+    async def _channel_config(self, facts: MessageFacts) -> GateConfig | None:
+        """The gate's channel lookup: the thresholds for an unprompted answer in the message's
+        channel (the guild's cooldown override applied); None when the bot does not answer there
+        unprompted. A new forum post is looked up by its forum (``facts.forum_id``): watched
+        through ``FORUM_CHANNEL_IDS`` or the guild's answer channels."""
+        if facts.forum_id is not None:
+            watched = facts.forum_id in self.settings.forum_channel_ids
+            channel_id = facts.forum_id
+        else:
+            watched = facts.in_answer_channel
+            channel_id = facts.channel_id
+        if not watched and not await self.is_answer_channel(facts.guild_id, channel_id):
             return None
         if facts.guild_id is None:
             return self.gate_config()

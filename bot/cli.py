@@ -153,7 +153,7 @@ def check_command(*, kb_dir: Path | None, config: MatcherConfig | None = None) -
 
 def health_command(*, max_age: float | None) -> int:
     """Exit 0 when the running bot's heartbeat is fresh and connected; 1 otherwise."""
-    from bot.health import FILE_NAME, MAX_AGE, check_health
+    from bot.service.health import FILE_NAME, MAX_AGE, check_health
     from bot.settings import Settings, SettingsError
 
     try:

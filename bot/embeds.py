@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 import discord
 
-from bot.modlog import diff_lines, diff_summary, fit_lines, problem_text
+from bot.service.modlog import diff_lines, diff_summary, fit_lines, problem_text
 
 if TYPE_CHECKING:
     from bot.service.proposal import Proposal
@@ -105,6 +105,13 @@ def card_embed(card: CardLike, *, colour: discord.Colour = BRAND_COLOUR) -> disc
         embed.add_field(name=name, value=value, inline=f.inline)
     if footer:
         embed.set_footer(text=footer)
+    return embed
+
+
+def list_embed(title: str, lines: Sequence[str], *, footer: str) -> discord.Embed:
+    """A moderator's list: ``lines`` fitted into the description (whole lines, "… and N more")."""
+    embed = discord.Embed(title=title, description=fit_lines(lines, 4000), colour=BRAND_COLOUR)
+    embed.set_footer(text=footer)
     return embed
 
 

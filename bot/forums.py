@@ -3,19 +3,16 @@
 Discord opens a forum post with THREAD_CREATE (a thread whose ``parent_id`` is the forum), then
 sends the post's first message as MESSAGE_CREATE in that thread with the thread's own id as the
 message id. Only that starter message is read; replies in the post are ordinary thread messages.
-Watched forums: ``FORUM_CHANNEL_IDS``, or a forum added with ``/whytwitter channels add``.
+Whether the forum is watched (``FORUM_CHANNEL_IDS``, or a forum added with ``/whytwitter channels
+add``) is the gate's channel lookup's to say (``MessageFacts.forum_id``), as for any channel.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import discord
-
-if TYPE_CHECKING:
-    from bot.bot import WhyTwitterBot
 
 __all__ = ["ForumPost", "forum_post", "is_post_starter", "post_text"]
 
@@ -42,8 +39,8 @@ def post_text(title: str, content: str) -> str:
     return "\n".join(part for part in (title.strip(), content.strip()) if part)
 
 
-async def forum_post(bot: WhyTwitterBot, message: discord.Message) -> ForumPost | None:
-    """The post ``message`` starts, when it is in a watched forum; None otherwise.
+async def forum_post(client: discord.Client, message: discord.Message) -> ForumPost | None:
+    """The post ``message`` starts, when it is in a forum; None otherwise.
 
     The thread normally comes from the cache (THREAD_CREATE arrives first); when the starter
     message arrives before it, the thread is fetched once.
@@ -53,7 +50,7 @@ async def forum_post(bot: WhyTwitterBot, message: discord.Message) -> ForumPost 
     channel = message.channel
     if not isinstance(channel, discord.Thread):
         try:
-            fetched = await bot.fetch_channel(channel.id)
+            fetched = await client.fetch_channel(channel.id)
         except discord.HTTPException:
             log.debug("could not fetch the thread of post %s", message.id, exc_info=True)
             return None
@@ -63,13 +60,4 @@ async def forum_post(bot: WhyTwitterBot, message: discord.Message) -> ForumPost 
     parent = channel.parent
     if parent is not None and not isinstance(parent, discord.ForumChannel):
         return None
-    if not await watches(bot, message.guild.id if message.guild else None, channel.parent_id):
-        return None
     return ForumPost(channel.parent_id, channel.name, post_text(channel.name, message.content))
-
-
-async def watches(bot: WhyTwitterBot, guild_id: int | None, forum_id: int) -> bool:
-    """Whether the bot reads new posts in ``forum_id`` (settings, or per guild)."""
-    if forum_id in bot.settings.forum_channel_ids:
-        return True
-    return await bot.is_answer_channel(guild_id, forum_id)

@@ -24,7 +24,7 @@ from bot.kb.model import KBError
 from bot.settings import Secret, Settings, SettingsError, log_level_number
 
 if TYPE_CHECKING:  # imported when needed: the no-token path stays fast and light
-    from bot.kb.live import LiveKnowledge
+    from bot.service.live import LiveKnowledge
 
 __all__ = [
     "NO_TOKEN_CONSOLE",
@@ -134,9 +134,9 @@ def knowledge_from_settings(settings: Settings) -> LiveKnowledge:
     first; hand edits accepted later are saved in the history. Raises KBError, or
     ``semantic.ModelError`` for a missing or corrupt model.
     """
-    from bot.kb.live import LiveKnowledge
     from bot.kb.store import history_dir_of
     from bot.matching.factory import config_from_settings, configure
+    from bot.service.live import LiveKnowledge
 
     config = config_from_settings(settings)
     configure(config)  # the upload preview and /kb check build their matchers with it

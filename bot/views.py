@@ -27,7 +27,7 @@ from bot.installs import bot_reaches_channel
 from bot.kb.model import Entry, KnowledgeBase
 
 if TYPE_CHECKING:
-    from bot.kb.live import LiveKnowledge
+    from bot.service.live import LiveKnowledge
     from bot.storage import Storage
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "answer_view",
     "benefits_message",
     "dynamic_items",
+    "send_ephemeral",
     "suggestion_view",
 ]
 
@@ -80,10 +81,12 @@ async def _guarded(
         log.exception(
             "%s failed (user %s, channel %s)", what, interaction.user.id, interaction.channel_id
         )
-        await _reply_ephemeral(interaction, "Sorry, something went wrong. Please try again later.")
+        await send_ephemeral(interaction, "Sorry, something went wrong. Please try again later.")
 
 
-async def _reply_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    """Say ``text`` to the member alone (a follow-up once the interaction was answered); a
+    failure to say it is logged, not raised."""
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)

@@ -17,6 +17,7 @@ from bot.embeds import (
     TOTAL_MAX,
     card_embed,
     escape_user_text,
+    list_embed,
     notice_embed,
     truncate,
 )
@@ -143,3 +144,16 @@ def test_embed_footer_says_whose_advice_it_is(entry_id: str, start: str) -> None
     embed = card_embed(answer_card(kb, entry))
     assert embed.footer.text is not None
     assert embed.footer.text.startswith(start)
+
+
+def test_list_embed_keeps_whole_lines_within_the_description_and_says_how_many_more() -> None:
+    lines = [f"**{n}.** " + "x" * 90 for n in range(100)]
+    embed = list_embed("Unanswered questions", lines, footer="Most frequent first.")
+    assert embed.title == "Unanswered questions"
+    assert embed.footer.text == "Most frequent first."
+    assert embed.colour == BRAND_COLOUR
+    description = embed.description or ""
+    assert len(description) <= 4000
+    shown = description.splitlines()
+    assert shown[:-1] == lines[: len(shown) - 1]
+    assert shown[-1] == f"… and {100 - len(shown) + 1} more"

@@ -1,7 +1,7 @@
 """The layers, read from the imports (``ast``, every import in a module, also those inside
 functions and ``if TYPE_CHECKING``): the core (``bot/kb``, ``bot/matching``) knows nothing of
-the services, the presentation or discord, and the services (``bot/service``) know nothing of
-discord or the cogs."""
+the services, the presentation or discord, the knowledge base (``bot/kb``) nothing of the
+matcher built on it, and the services (``bot/service``) know nothing of discord or the cogs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DISCORD_SIDE = ("discord", "bot.bot", "bot.cogs", "bot.views", "bot.embeds")
 """discord itself and the modules built on it."""
 FORBIDDEN = {
-    "bot/kb": (*DISCORD_SIDE, "bot.service", "bot.cards"),
+    "bot/kb": (*DISCORD_SIDE, "bot.service", "bot.cards", "bot.matching"),
     "bot/matching": (*DISCORD_SIDE, "bot.service", "bot.cards"),
     "bot/service": DISCORD_SIDE,
 }

@@ -24,9 +24,9 @@ from discord.ext import commands
 from bot.cards import suggestions_text
 from bot.embeds import escape_user_text
 from bot.forums import ForumPost, forum_post, is_post_starter
-from bot.home import kept_text
 from bot.installs import member_command
 from bot.service.gate import GateDecision, MessageFacts, Reason
+from bot.service.home import kept_text
 from bot.service.replies import MAX_QUESTION, Reply, ReplyKind, ask
 from bot.views import answer_message, suggestion_view
 
@@ -181,7 +181,7 @@ class Answers(commands.Cog):
         *,
         content: str,
         addressed: bool = False,
-        watched: bool = False,
+        forum_id: int | None = None,
     ) -> MessageFacts:
         me = self.bot.user
         return MessageFacts(
@@ -193,7 +193,7 @@ class Answers(commands.Cog):
             is_webhook=message.webhook_id is not None,
             is_self=me is not None and message.author.id == me.id,
             is_system=message.is_system(),
-            in_answer_channel=watched,
+            forum_id=forum_id,
             addressed=addressed,
         )
 
@@ -237,7 +237,9 @@ class Answers(commands.Cog):
         (``post``: its title and first message are read; the post's thread is the channel)."""
         gate = self.bot.gate
         content = message.content if post is None else post.text
-        facts = self._facts(message, content=content, watched=post is not None)
+        facts = self._facts(
+            message, content=content, forum_id=post.forum_id if post is not None else None
+        )
         # Cheap rules first (no database or matcher for bots, commands, short messages), then
         # whether this channel is answered, and with which cooldowns.
         screened = await gate.screen_channel(facts, now=time.monotonic())

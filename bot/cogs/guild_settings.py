@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot.cogs.moderators import ModeratorCog, home_guild, moderator_group
 from bot.cogs.privacy import ask_to_forget
-from bot.modlog import fit_lines
+from bot.service.modlog import fit_lines
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot

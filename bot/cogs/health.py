@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
-from bot.health import FILE_NAME, INTERVAL, Health, write_health
+from bot.service.health import FILE_NAME, INTERVAL, Health, write_health
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot

@@ -24,21 +24,20 @@ from bot.charts import FILENAME as CHART_FILENAME
 from bot.charts import stats_chart
 from bot.cogs import review
 from bot.cogs.moderators import THINKS, ModeratorCog, moderator_group, refusal
-from bot.embeds import BRAND_COLOUR, escape_user_text, proposal_embed
+from bot.embeds import BRAND_COLOUR, escape_user_text, list_embed, proposal_embed
 from bot.kb import store
 from bot.kb.loader import MAX_FILE_BYTES
 from bot.kb.negatives import NegativeError
-from bot.modlog import (
+from bot.service.check import check_knowledge
+from bot.service.modlog import (
     MESSAGE_MAX,
     diff_summary,
-    fit_lines,
     problem_text,
     reload_line,
     stat_rows,
     stats_table,
     version_choice_name,
 )
-from bot.service.check import check_knowledge
 from bot.service.proposal import (
     Proposal,
     author_label,
@@ -72,6 +71,9 @@ STALE: Final = (
 FEED: Final = "ModlogFeed"
 """The mod-log feed cog (``bot/cogs/modlog_feed.py``), which names who applied a change."""
 Interaction = discord.Interaction["WhyTwitterBot"]
+Days = app_commands.Range[int, 1, 365]
+"""How many days back a review or statistics command reads (default 30)."""
+DAYS_HELP: Final = "How many days back (default 30)"
 
 
 @runtime_checkable
@@ -342,10 +344,8 @@ class KbAdmin(ModeratorCog):
         description="Answers voted Not helpful or dismissed",
         extras=THINKS,
     )
-    @app_commands.describe(days="How many days back (default 30)")
-    async def kb_false_answers(
-        self, interaction: Interaction, days: app_commands.Range[int, 1, 365] = 30
-    ) -> None:
+    @app_commands.describe(days=DAYS_HELP)
+    async def kb_false_answers(self, interaction: Interaction, days: Days = 30) -> None:
         await review.false_answers(self, interaction, days)
 
     @kb.command(name="history", description="Recent changes to the knowledge base", extras=THINKS)
@@ -363,21 +363,18 @@ class KbAdmin(ModeratorCog):
             what = f" — {row.summary}" if row and row.summary else ""
             lines.append(f"<t:{stamp}:R> **{who}**: {escape_user_text(v.reason, 80)}{what}")
             lines.append(f"  ↳ undo with `/kb rollback version:{v.id}`")
-        embed = discord.Embed(
-            title="Knowledge-base history",
-            description=fit_lines(lines, 4000),
-            colour=BRAND_COLOUR,
+        embed = list_embed(
+            "Knowledge-base history",
+            lines,
+            footer="Each version is the knowledge base as it was before that change.",
         )
-        embed.set_footer(text="Each version is the knowledge base as it was before that change.")
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     # ------------------------------------------------------------------ unanswered, stats
 
     @kb.command(name="unanswered", description="Questions the bot could not answer", extras=THINKS)
-    @app_commands.describe(days="How many days back (default 30)")
-    async def kb_unanswered(
-        self, interaction: Interaction, days: app_commands.Range[int, 1, 365] = 30
-    ) -> None:
+    @app_commands.describe(days=DAYS_HELP)
+    async def kb_unanswered(self, interaction: Interaction, days: Days = 30) -> None:
         groups = await self.bot.storage.unanswered(
             days=days, guild_id=interaction.guild_id, include_dms=True
         )
@@ -392,12 +389,11 @@ class KbAdmin(ModeratorCog):
             others = [e for e in g.examples if e != g.text][:2]
             for example in others:
                 lines.append(f"  ↳ {escape_user_text(example, 100)}")
-        embed = discord.Embed(
-            title=f"Unanswered questions, last {days} days (this server and DMs)",
-            description=fit_lines(lines, 4000),
-            colour=BRAND_COLOUR,
+        embed = list_embed(
+            f"Unanswered questions, last {days} days (this server and DMs)",
+            lines,
+            footer="Most frequent first; similar questions grouped.",
         )
-        embed.set_footer(text="Most frequent first; similar questions grouped.")
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @kb.command(
@@ -438,10 +434,8 @@ class KbAdmin(ModeratorCog):
         description="Answers given per entry, votes and unanswered count",
         extras=THINKS,
     )
-    @app_commands.describe(days="How many days back (default 30)")
-    async def kb_stats(
-        self, interaction: Interaction, days: app_commands.Range[int, 1, 365] = 30
-    ) -> None:
+    @app_commands.describe(days=DAYS_HELP)
+    async def kb_stats(self, interaction: Interaction, days: Days = 30) -> None:
         stats = await self.bot.storage.stats(
             days=days, guild_id=interaction.guild_id, include_dms=True
         )

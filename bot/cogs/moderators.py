@@ -24,7 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import Refused
-from bot.home import NOT_HOME, home_refusal
+from bot.service.home import NOT_HOME, home_refusal
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
-from bot.kb.live import ReloadResult
 from bot.kb.model import Problem
-from bot.modlog import MESSAGE_MAX, diff_summary, reload_line
+from bot.service.live import ReloadResult
+from bot.service.modlog import MESSAGE_MAX, diff_summary, reload_line
 from bot.service.proposal import record_version
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.home import home_refusal
 from bot.installs import member_command
+from bot.service.home import home_refusal
 from bot.storage import ForgetResult
 from bot.views import ConfirmTexts, ConfirmView
 

@@ -1,8 +1,9 @@
 """``/kb why`` and ``/kb false-answers`` (the Discord side; ``bot/cogs/kb_admin.py`` registers
-them and runs the moderator check first).
+them and runs the moderator check first). Not an extension: it knows the ``/kb`` cog only as
+the :class:`Reviewer` it needs, so the imports run one way (``kb_admin`` → ``review``).
 
 ``/kb why`` shows the matcher's own explanation (``HybridMatcher.explain``, rendered by
-:func:`bot.review.why_card`). ``/kb false-answers`` lists answers voted *Not helpful* or
+:func:`bot.service.review.why_card`). ``/kb false-answers`` lists answers voted *Not helpful* or
 dismissed, with one action, *Add as a negative*, which previews the message added to the
 entry's ``not_this`` through the ``/kb`` cog's proposal path (preview, Apply / Cancel by
 the same moderator, a history version, the stale check).
@@ -11,19 +12,17 @@ the same moderator, a history version, the stale check).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import discord
 from discord import ui
 
-from bot.embeds import BRAND_COLOUR, card_embed, escape_user_text
-from bot.home import home_refusal
-from bot.modlog import fit_lines
-from bot.review import false_answer_lines, option_label, why_card
+from bot.embeds import card_embed, escape_user_text, list_embed
+from bot.service.home import home_refusal
+from bot.service.review import false_answer_lines, option_label, why_card
 
 if TYPE_CHECKING:
     from bot.bot import WhyTwitterBot
-    from bot.cogs.kb_admin import KbAdmin
     from bot.storage import FalseAnswer
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,19 @@ MAX_ITEMS: Final = 20
 GONE: Final = "That answer's message text is no longer stored (deleted on request or purged)."
 
 
-async def why(cog: KbAdmin, interaction: discord.Interaction[WhyTwitterBot], message: str) -> None:
+class Reviewer(Protocol):
+    """What these commands need of the ``/kb`` cog: the bot, the menu's timeout, and its
+    proposal path for a negative (preview, Apply / Cancel)."""
+
+    bot: WhyTwitterBot
+    preview_timeout: float
+
+    async def propose_negative(
+        self, interaction: discord.Interaction[Any], entry_id: str, message: str
+    ) -> None: ...
+
+
+async def why(cog: Reviewer, interaction: discord.Interaction[WhyTwitterBot], message: str) -> None:
     """Explain the live matcher's decision on ``message`` (ephemeral)."""
     explanation = cog.bot.knowledge.matcher.explain(message[:MAX_MESSAGE])
     log.info("/kb why by %s: %s", interaction.user.id, explanation.decision.outcome)
@@ -44,7 +55,7 @@ async def why(cog: KbAdmin, interaction: discord.Interaction[WhyTwitterBot], mes
 
 
 async def false_answers(
-    cog: KbAdmin, interaction: discord.Interaction[WhyTwitterBot], days: int
+    cog: Reviewer, interaction: discord.Interaction[WhyTwitterBot], days: int
 ) -> None:
     """List answers voted *Not helpful* or dismissed in this server and in DMs (after the
     command's deferral)."""
@@ -57,14 +68,11 @@ async def false_answers(
             ephemeral=True,
         )
         return
-    embed = discord.Embed(
-        title=f"False answers, last {days} days (this server and DMs)",
-        description=fit_lines(false_answer_lines(items, escape=escape_user_text), 4000),
-        colour=BRAND_COLOUR,
-    )
-    embed.set_footer(
-        text="Most recent first. Add as a negative: the message goes to that entry's not_this "
-        "(preview first, then Apply)."
+    embed = list_embed(
+        f"False answers, last {days} days (this server and DMs)",
+        false_answer_lines(items, escape=escape_user_text),
+        footer="Most recent first. Add as a negative: the message goes to that entry's not_this "
+        "(preview first, then Apply).",
     )
     view = FalseAnswersView(cog, items, interaction.user.id)
     if not view.children:
@@ -97,7 +105,7 @@ class NegativeSelect(ui.Select["FalseAnswersView"]):
 class FalseAnswersView(ui.View):
     """The select under ``/kb false-answers``: only its moderator may use it; it expires."""
 
-    def __init__(self, cog: KbAdmin, items: list[FalseAnswer], owner_id: int) -> None:
+    def __init__(self, cog: Reviewer, items: list[FalseAnswer], owner_id: int) -> None:
         super().__init__(timeout=cog.preview_timeout)
         self.cog = cog
         self.owner_id = owner_id

@@ -76,7 +76,9 @@ class MessageFacts:
     is_self: bool = False
     is_system: bool = False
     in_answer_channel: bool = False
-    """Known to be answered unprompted (a new post in a watched forum)."""
+    """Known to be answered unprompted (set by the gate once its channel lookup said so)."""
+    forum_id: int | None = None
+    """The forum of a new forum post: the channel lookup reads the forum, not the post."""
     addressed: bool = False
     """The member asked the bot directly (a mention or a DM): no channel rules apply."""
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.bot import WhyTwitterBot
+from bot.service.gate import Gate, GateConfig, MessageFacts
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.fakediscord import GUILD_FORUM, FakeDiscord, User
 
@@ -143,6 +144,35 @@ async def test_a_post_in_a_forum_not_listed_is_ignored(forums: Forums) -> None:
         assert bot_messages_in(fake, ignored) == []
         # Known to be a post in another forum without asking Discord.
         assert not fake.requests_matching("GET", rf"^/channels/{ignored}$")
+
+
+async def test_the_gates_channel_lookup_decides_which_forums_are_watched(
+    forums: Forums,
+) -> None:
+    """One channel lookup: a new post is looked up by its forum through the gate, like any
+    channel (no second lookup of the forum beside it)."""
+    f, fake = forums, forums.fake
+    asked: list[MessageFacts] = []
+    async with f.env.run() as bot:
+
+        async def lookup(facts: MessageFacts) -> GateConfig | None:
+            asked.append(facts)
+            return bot.gate.config if facts.forum_id == f.lounge else None
+
+        bot.gate = Gate(bot.gate.config, channels=lookup)
+        # Watched by the lookup alone (FORUM_CHANNEL_IDS names the other forum).
+        thread, _ = await fake.create_forum_post(f.lounge, f.world.alice, BUSY_TITLE, BUSY_BODY)
+        assert (await answer_in(fake, thread))["embeds"][0]["title"] == title_of(bot, "too-busy")
+        # Listed in FORUM_CHANNEL_IDS, but the lookup says no.
+        ignored, _ = await fake.create_forum_post(f.questions, f.world.bob, "HIPAA?", PRIVACY)
+        sentinel, _ = await fake.create_forum_post(f.lounge, f.carol, "HIPAA?", PRIVACY)
+        await answer_in(fake, sentinel)
+        assert bot_messages_in(fake, ignored) == []
+    assert [(a.channel_id, a.forum_id) for a in asked] == [
+        (thread, f.lounge),
+        (ignored, f.questions),
+        (sentinel, f.lounge),
+    ]
 
 
 async def test_posts_follow_the_gate_and_the_member_cooldown(forums: Forums) -> None:

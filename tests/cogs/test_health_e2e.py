@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.health import FILE_NAME, check_health, read_health
+from bot.service.health import FILE_NAME, check_health, read_health
 from tests.cogs.helpers import BotEnv
 from tests.fakediscord import FakeDiscord
 

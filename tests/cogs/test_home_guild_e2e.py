@@ -19,9 +19,9 @@ import discord
 import pytest
 
 from bot.bot import TREE_GUILDS_KEY, WhyTwitterBot
-from bot.home import HOME_UNSET, NOT_HOME
 from bot.kb import store
 from bot.runner import required_permissions
+from bot.service.home import HOME_UNSET, NOT_HOME
 from tests.cogs.helpers import BotEnv, BotWorld
 from tests.cogs.test_moderation_e2e import NEW_ANSWER, buttons, edit_answer, text_of
 from tests.fakediscord import FakeDiscord, InteractionHandle, User

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bot.bot import WhyTwitterBot
-from bot.home import NOT_HOME
 from bot.runner import configure_logging
+from bot.service.home import NOT_HOME
 from bot.storage import ForgetResult
 from tests.cogs.test_home_guild_e2e import Two, reply, stored_questions, two
 from tests.cogs.test_moderation_e2e import buttons

@@ -14,9 +14,9 @@ import yaml
 
 from bot.bot import WhyTwitterBot
 from bot.cogs.moderators import MODERATORS_ONLY
-from bot.home import NOT_HOME
 from bot.kb import store
 from bot.matching.types import Outcome
+from bot.service.home import NOT_HOME
 from tests.cogs.helpers import BotEnv, BotWorld, required_permissions
 from tests.fakediscord import FakeDiscord, InteractionHandle, User
 

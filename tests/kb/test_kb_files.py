@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.kb import loader, store
-from bot.kb.live import LiveKnowledge
 from bot.kb.loader import BUNDLED_DIR, load_knowledge, load_knowledge_from_texts
 from bot.kb.model import KBError
 from bot.matching.types import Thresholds
 from bot.service.check import check_knowledge
+from bot.service.live import LiveKnowledge
 from tests.cogs.helpers import copy_knowledge
 
 OUTSIDE_OBJECTION = b"""objections:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.bot import WhyTwitterBot
-from bot.kb.live import LiveKnowledge
+from bot.service.live import LiveKnowledge
 from tests.fakediscord import FakeDiscord
 from tests.resilience.conftest import (
     CHIT_CHAT,

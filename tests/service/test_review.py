@@ -8,7 +8,7 @@ from bot.kb.model import EntryKind
 from bot.matching.hybrid import Explanation, Part
 from bot.matching.meaning import Nearest
 from bot.matching.types import Candidate, Decision, Outcome
-from bot.review import false_answer_lines, option_label, why_card
+from bot.service.review import false_answer_lines, option_label, why_card
 from bot.storage import FalseAnswer
 
 OBJ = EntryKind.OBJECTION

@@ -14,6 +14,7 @@ from typing import Final
 
 from bot.kb.diff import KBDiff
 from bot.kb.model import Problem
+from bot.service import check
 
 __all__ = [
     "MESSAGE_MAX",
@@ -60,8 +61,9 @@ def fit_lines(lines: Sequence[str], limit: int, *, more: str = "… and {n} more
 
 
 def problem_text(problems: Iterable[Problem], limit: int) -> str:
-    """One ``file:line: message`` per line (errors first), fitted into ``limit`` characters."""
-    items = sorted(problems, key=lambda p: (p.severity != "error", p.file, p.line))
+    """One ``file:line: message`` per line (what blocks first: :func:`bot.service.check.blocks`),
+    fitted into ``limit`` characters."""
+    items = sorted(problems, key=lambda p: (not check.blocks(p), p.file, p.line))
     return fit_lines([f"• {p}" for p in items], limit)
 
 

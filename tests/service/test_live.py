@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.live import LiveKnowledge, ReloadResult
 from bot.kb.model import KBError
 from bot.matching.types import Thresholds
+from bot.service.live import LiveKnowledge, ReloadResult
 
 BUNDLED = Path(__file__).resolve().parents[2] / "knowledge"
 WAIT_S = 30.0  # generous: the machine is shared
@@ -304,7 +304,7 @@ async def test_watch_returns_when_stopped_and_raises_only_cancellation(kb_dir: P
 async def test_watch_retries_after_watcher_errors(
     kb_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.kb.live as live_module
+    import bot.service.live as live_module
 
     real_awatch = live_module.awatch
     calls = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.home import HOME_UNSET, NOT_HOME, home_refusal
+from bot.service.home import HOME_UNSET, NOT_HOME, home_refusal
 
 
 def test_home_server_is_allowed() -> None:
@@ -24,7 +24,7 @@ def test_unset_refuses_everywhere_naming_the_variable() -> None:
 
 
 def test_answered_text_is_kept_in_home_servers_and_dms_only() -> None:
-    from bot.home import kept_text
+    from bot.service.home import kept_text
 
     assert kept_text(1, frozenset({1}), "hi") == "hi"
     assert kept_text(None, frozenset({1}), "hi") == "hi"

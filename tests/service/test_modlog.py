@@ -1,4 +1,4 @@
-"""Moderator texts (bot/modlog.py)."""
+"""Moderator texts (bot/service/modlog.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from bot.kb import store
 from bot.kb.diff import KBDiff
 from bot.kb.model import Problem
-from bot.modlog import (
+from bot.service.modlog import (
     MESSAGE_MAX,
     bar_chart,
     diff_lines,
@@ -47,6 +47,19 @@ def test_problem_text_lists_errors_first_with_file_and_line() -> None:
     assert problem_text(problems, 500).splitlines() == [
         "• a.yaml:12: unknown benefit `x`",
         "• b.yaml:3: warning: looks odd",
+    ]
+
+
+def test_problem_text_orders_by_the_checks_one_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The order follows ``bot.service.check.blocks``, not a copy of it."""
+    problems = [
+        Problem("a.yaml", 1, "unknown benefit `x`"),
+        Problem("b.yaml", 3, "looks odd", severity="warning"),
+    ]
+    monkeypatch.setattr("bot.service.check.blocks", lambda p: p.severity == "warning")
+    assert problem_text(problems, 500).splitlines() == [
+        "• b.yaml:3: warning: looks odd",
+        "• a.yaml:1: unknown benefit `x`",
     ]
 
 

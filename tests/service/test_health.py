@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.health import Health, check_health, read_health, write_health
+from bot.service.health import Health, check_health, read_health, write_health
 
 
 def test_round_trip(tmp_path: Path) -> None:
