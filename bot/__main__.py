@@ -114,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _configure_matcher() -> bool:
     """Give ``match``, ``check`` and the console the live bot's matcher settings (thresholds,
     model, cache); False after one line naming an invalid variable."""
-    from bot.matching.factory import config_from_settings, configure
+    from bot.matching.factory import configure
+    from bot.service.live import config_from_settings
     from bot.settings import Settings, SettingsError
 
     try:

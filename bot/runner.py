@@ -135,8 +135,8 @@ def knowledge_from_settings(settings: Settings) -> LiveKnowledge:
     ``semantic.ModelError`` for a missing or corrupt model.
     """
     from bot.kb.store import history_dir_of
-    from bot.matching.factory import config_from_settings, configure
-    from bot.service.live import LiveKnowledge
+    from bot.matching.factory import configure
+    from bot.service.live import LiveKnowledge, config_from_settings
 
     config = config_from_settings(settings)
     configure(config)  # the upload preview and /kb check build their matchers with it
@@ -336,7 +336,7 @@ def run_command() -> int:
     if settings.token is None:
         if sys.stdin.isatty():
             from bot.console import console_command
-            from bot.matching.factory import config_from_settings
+            from bot.service.live import config_from_settings
 
             return console_command(
                 kb_dir=settings.knowledge_dir,

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DISCORD_SIDE = ("discord", "bot.bot", "bot.cogs", "bot.views", "bot.embeds")
 """discord itself and the modules built on it."""
 FORBIDDEN = {
-    "bot/kb": (*DISCORD_SIDE, "bot.service", "bot.cards", "bot.matching"),
-    "bot/matching": (*DISCORD_SIDE, "bot.service", "bot.cards"),
+    "bot/kb": (*DISCORD_SIDE, "bot.service", "bot.cards", "bot.matching", "bot.settings"),
+    "bot/matching": (*DISCORD_SIDE, "bot.service", "bot.cards", "bot.settings"),
     "bot/service": DISCORD_SIDE,
 }
 

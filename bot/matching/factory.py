@@ -21,12 +21,10 @@ from bot.matching.types import Thresholds
 
 if TYPE_CHECKING:
     from bot.matching.semantic import EmbeddingCache
-    from bot.settings import Settings
 
 __all__ = [
     "MatcherConfig",
     "build_matcher",
-    "config_from_settings",
     "configure",
     "current_config",
     "load_embedder",
@@ -75,16 +73,6 @@ def configure_default() -> None:
 def current_config() -> MatcherConfig:
     """The process's default configuration (the built-in defaults until :func:`configure`)."""
     return _configured if _configured is not None else MatcherConfig()
-
-
-def config_from_settings(settings: Settings) -> MatcherConfig:
-    """The live bot's matcher configuration: thresholds, model, threads and cache file."""
-    return MatcherConfig(
-        thresholds=settings.thresholds,
-        model_dir=settings.model_dir,
-        cache_path=settings.data_dir / CACHE_FILE,
-        threads=settings.model_threads,
-    )
 
 
 class _Shared:

@@ -29,12 +29,13 @@ from watchfiles import Change, awatch
 from bot.kb import store
 from bot.kb.loader import load_scanned, scan_knowledge_files
 from bot.kb.model import KBError, KnowledgeBase, Problem
-from bot.matching.factory import MatcherConfig, build_matcher
+from bot.matching.factory import CACHE_FILE, MatcherConfig, build_matcher
 from bot.matching.hybrid import HybridMatcher
 from bot.matching.types import Thresholds
 
 if TYPE_CHECKING:
     from bot.kb.diff import KBDiff
+    from bot.settings import Settings
 
 __all__ = ["KBSnapshot", "Listener", "LiveKnowledge", "ReloadResult"]
 
@@ -324,3 +325,13 @@ class LiveKnowledge:
             relay.cancel()
             with suppress(asyncio.CancelledError):
                 await relay
+
+
+def config_from_settings(settings: Settings) -> MatcherConfig:
+    """The live bot's matcher configuration: thresholds, model, threads and cache file."""
+    return MatcherConfig(
+        thresholds=settings.thresholds,
+        model_dir=settings.model_dir,
+        cache_path=settings.data_dir / CACHE_FILE,
+        threads=settings.model_threads,
+    )

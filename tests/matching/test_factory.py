@@ -14,39 +14,12 @@ from bot.matching.factory import (
     CACHE_FILE,
     MatcherConfig,
     build_matcher,
-    config_from_settings,
     current_config,
 )
 from bot.matching.semantic import shared_encoder
-from bot.matching.types import Thresholds
 from bot.service.check import check_kb
+from bot.service.live import config_from_settings
 from bot.settings import Settings, SettingsError
-
-
-def test_settings_give_the_thresholds_model_and_cache(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {
-            "MATCH_ANSWER_THRESHOLD": "80",
-            "MATCH_MEANING_KEEP": "45",
-            "MATCH_MEANING_ANSWER": "77",
-            "MATCH_MEANING_MARGIN": "9",
-            "MATCH_MEANING_NEGATIVE_MARGIN": "4",
-            "MODEL_THREADS": "2",
-            "DATA_DIR": str(tmp_path),
-        }
-    )
-    config = config_from_settings(settings)
-    assert config.thresholds == dataclasses.replace(
-        Thresholds(),
-        answer=80.0,
-        meaning_keep=45.0,
-        meaning_answer=77.0,
-        meaning_margin=9.0,
-        meaning_negative_margin=4.0,
-    )
-    assert config.cache_path == tmp_path / CACHE_FILE
-    assert config.threads == 2
-    assert config.model_dir is None
 
 
 @pytest.mark.parametrize(

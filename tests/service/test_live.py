@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import shutil
 from collections.abc import AsyncIterator, Callable
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.kb.model import KBError
+from bot.matching.factory import CACHE_FILE
 from bot.matching.types import Thresholds
-from bot.service.live import LiveKnowledge, ReloadResult
+from bot.service.live import LiveKnowledge, ReloadResult, config_from_settings
+from bot.settings import Settings
 
 BUNDLED = Path(__file__).resolve().parents[2] / "knowledge"
 WAIT_S = 30.0  # generous: the machine is shared
@@ -325,3 +328,29 @@ async def test_watch_retries_after_watcher_errors(
     finally:
         watcher.stop.set()
         await asyncio.wait_for(watcher.task, timeout=WAIT_S)
+
+
+def test_settings_give_the_thresholds_model_and_cache(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "MATCH_ANSWER_THRESHOLD": "80",
+            "MATCH_MEANING_KEEP": "45",
+            "MATCH_MEANING_ANSWER": "77",
+            "MATCH_MEANING_MARGIN": "9",
+            "MATCH_MEANING_NEGATIVE_MARGIN": "4",
+            "MODEL_THREADS": "2",
+            "DATA_DIR": str(tmp_path),
+        }
+    )
+    config = config_from_settings(settings)
+    assert config.thresholds == dataclasses.replace(
+        Thresholds(),
+        answer=80.0,
+        meaning_keep=45.0,
+        meaning_answer=77.0,
+        meaning_margin=9.0,
+        meaning_negative_margin=4.0,
+    )
+    assert config.cache_path == tmp_path / CACHE_FILE
+    assert config.threads == 2
+    assert config.model_dir is None
