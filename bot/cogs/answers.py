@@ -27,7 +27,7 @@ from bot.forums import ForumPost, forum_post, is_post_starter
 from bot.installs import member_command
 from bot.service.gate import GateDecision, MessageFacts, Reason
 from bot.service.home import kept_text
-from bot.service.replies import MAX_QUESTION, Reply, ReplyKind, ask
+from bot.service.replies import MAX_QUESTION, Reply, ReplyKind
 from bot.views import answer_message, suggestion_view
 
 if TYPE_CHECKING:
@@ -247,8 +247,7 @@ class Answers(commands.Cog):
             return
         # The sentence encoder takes milliseconds: off the event loop, which keeps serving
         # Discord (and its rate-limit headers) meanwhile.
-        snapshot = self.bot.knowledge.snapshot
-        reply = await asyncio.to_thread(ask, snapshot.kb, snapshot.matcher, content)
+        snapshot, reply = await self.bot.ask(content)
         if reply.entry is None:
             return
         entry = reply.entry
@@ -276,8 +275,7 @@ class Answers(commands.Cog):
         log.info("answered %s in channel %s (message %s)", entry.id, facts.channel_id, message.id)
 
     async def _answer_directly(self, message: discord.Message, text: str, *, via: str) -> None:
-        snapshot = self.bot.knowledge.snapshot
-        reply = await asyncio.to_thread(ask, snapshot.kb, snapshot.matcher, text)
+        snapshot, reply = await self.bot.ask(text)
         out = direct_message(snapshot.kb, reply, member_id=message.author.id)
         sent = await self._send(message, content=out.content, embed=out.embed, view=out.view)
         if sent is None and reply.kind is ReplyKind.ANSWER:
@@ -411,8 +409,7 @@ class Answers(commands.Cog):
         ephemeral: bool,
         via: str,
     ) -> None:
-        snapshot = self.bot.knowledge.snapshot
-        reply = await asyncio.to_thread(ask, snapshot.kb, snapshot.matcher, text)
+        snapshot, reply = await self.bot.ask(text)
         out = direct_message(snapshot.kb, reply, member_id=interaction.user.id, ephemeral=ephemeral)
         await interaction.response.send_message(
             out.content,
@@ -443,9 +440,8 @@ class Answers(commands.Cog):
         """
         if not await self._admit(interaction):
             return
-        snapshot = self.bot.knowledge.snapshot
+        snapshot, reply = await self.bot.ask(message.content.strip())
         kb = snapshot.kb
-        reply = await asyncio.to_thread(ask, kb, snapshot.matcher, message.content.strip())
         entry = reply.entry
         if entry is None:
             out = menu_refusal(reply, member_id=interaction.user.id)

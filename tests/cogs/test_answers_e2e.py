@@ -10,12 +10,15 @@ that must be answered, with nothing before it.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import discord
 import pytest
 import yaml
 
+import bot.bot as bot_module
 from bot.bot import WhyTwitterBot, intents
 from bot.cogs.answers import NO_ANSWER
 from bot.matching.types import Outcome
@@ -290,6 +293,39 @@ async def test_dm_gets_the_answer(
         reply = await reply_to(fake_discord, asked)
         assert int(reply["channel_id"]) == dm
         assert reply["embeds"][0]["title"] == title_of(bot, "too-busy")
+
+
+async def test_messages_are_matched_in_one_thread_off_the_event_loop(
+    bot_env: BotEnv, bot_world: BotWorld, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DMs, mentions and /ask arriving together are matched one at a time in the bot's one
+    matcher thread (each extra thread calling the encoder grew the process by a malloc arena)."""
+    threads: list[str] = []
+    real_ask = bot_module.ask
+
+    def recording_ask(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real_ask(*args)
+
+    monkeypatch.setattr(bot_module, "ask", recording_ask)
+    async with bot_env.run():
+        dm = fake_discord.dm_channel(bot_world.alice)
+        sent = await asyncio.gather(
+            fake_discord.send_message(dm, bot_world.alice, BUSY_2),
+            fake_discord.send_message(
+                bot_world.general, bot_world.bob, f"<@{fake_discord.bot_user.id}> {BUSY}"
+            ),
+        )
+        handle = await fake_discord.send_slash_command(
+            "ask", {"question": BUSY}, user=bot_world.mod, channel_id=bot_world.general
+        )
+        for message in sent:
+            await reply_to(fake_discord, message)
+        await handle.wait_response()
+    assert len(threads) == 3
+    assert len(set(threads)) == 1
+    assert threads[0].startswith("matcher")
+    assert threads[0] != threading.main_thread().name
 
 
 # ---------------------------------------------------------------- slash commands
