@@ -240,7 +240,7 @@ def fine_tune(
         out = model(features)["sentence_embedding"]
         return torch.nn.functional.normalize(out, dim=-1)
 
-    model.max_seq_length = TRAIN_MAX_TOKENS
+    model.max_seq_length = args.train_max_tokens
     step = 0
     start = time.perf_counter()
     neg_pool = negatives[:]
@@ -307,7 +307,7 @@ def fine_tune(
         "absolute": args.absolute,
         "pos_floor": args.pos_floor,
         "neg_ceiling": args.neg_ceiling,
-        "train_max_tokens": TRAIN_MAX_TOKENS,
+        "train_max_tokens": args.train_max_tokens,
         "entries": len(texts),
         "texts": sum(len(v) for v in texts.values()),
         "member_lines": sum(len(v) for v in members.values()),
@@ -505,6 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--absolute", type=float, default=1.0, help="weight of the absolute terms")
     parser.add_argument("--pos-floor", type=float, default=0.7)
     parser.add_argument("--neg-ceiling", type=float, default=0.35)
+    parser.add_argument(
+        "--train-max-tokens", type=int, default=TRAIN_MAX_TOKENS, help="cut texts in training"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
         "--holdout",
