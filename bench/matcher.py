@@ -43,12 +43,14 @@ class EvalSet:
     kind: str
     """"public" (the shared dev set), "tuning" (its misses were read and fixed), "nearmiss"
     (adversarial chit-chat, measured but not tuned on),
-    "aggregate" (only its totals were read, but often, while tuning) or "blind"
-    (only its totals were read, a few times: the honest estimate)."""
+    "aggregate" (only its totals were read, but often, while tuning), "realistic" (the way
+    members really write; read while tuning, and the encoder trains on all but a dev quarter)
+    or "blind" (only its totals were read, a few times: the honest estimate)."""
     floor: float = 0.92
     """The share of right decisions the tests require of a tuning or aggregate set."""
     origin: str = ""
-    """Where a set kept outside the repository comes from (said when it is missing)."""
+    """Where a set comes from: for one kept outside the repository, where to put it (said when
+    it is missing); for a spent blind set, its figures at its one blind look."""
 
 
 EVAL_SETS: tuple[EvalSet, ...] = (
@@ -87,7 +89,8 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     # approval) and look-alike talk, written before those entries existed: 40.4 % right, 9.6 %
     # wrong, 97.5 % silent at first look; 74.0 %, 1.9 %, 100 % after tuning on it. Its floor
     # guards regressions; the honest estimate needs a blind set written by someone else.
-    EvalSet("heldout20", SETS_DIR / "heldout20.yaml", "tuning", floor=0.73),
+    # The encoder trains on it since 2026-11-30 (less a dev quarter): 84.6 % right then.
+    EvalSet("heldout20", SETS_DIR / "heldout20.yaml", "tuning", floor=0.83),
     EvalSet("probes", SETS_DIR / "probes.yaml", "tuning"),
     EvalSet("chatter_team", SETS_DIR / "chatter_team.yaml", "tuning"),
     EvalSet("chatter", SETS_DIR / "chatter.yaml", "tuning"),
@@ -99,15 +102,39 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     # while tuning the meaning layer. The realistic one is far harder than the tidy sets: its
     # floor guards regressions (71.3 % right, 2.3 % wrong when added). Half of the ordinary
     # lines were copied into knowledge/ordinary.yaml, so its silence is optimistic.
-    EvalSet("realistic_tuning", SETS_DIR / "realistic_tuning.yaml", "realistic", floor=0.70),
+    # Since 2026-11-30 the encoder also trains on it (less a dev quarter): 81.7 % right then.
+    EvalSet("realistic_tuning", SETS_DIR / "realistic_tuning.yaml", "realistic", floor=0.80),
     EvalSet("ordinary_tuning", SETS_DIR / "ordinary_tuning.yaml", "tuning"),
     # Blind sets of 2026-11-30, written by people who never saw the knowledge base or the
     # matcher, in the styles of issue 12 (realistic conversation, tidy, a week of ordinary
     # talk) and 14 (today's objections and look-alike talk); looked at once, after all tuning.
-    EvalSet("heldout21_realistic_blind", SETS_DIR / "heldout21_realistic.yaml", "blind"),
+    # The tidy one stays blind; the other three are spent: since used to train the encoder
+    # (tools/build_model.py) and tune the thresholds, less a dev quarter by hash
+    # (bench.semantic.is_dev_line) kept out of training to report honestly.
+    EvalSet(
+        "heldout21_realistic",
+        SETS_DIR / "heldout21_realistic.yaml",
+        "realistic",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 74.7 % right, 7 wrong (2.7 %), 98.3 % silent; "
+        "since used to train and tune",
+    ),
     EvalSet("heldout22_tidy_blind", SETS_DIR / "heldout22_tidy.yaml", "blind"),
-    EvalSet("chatter_week23_blind", SETS_DIR / "chatter_week23.yaml", "blind"),
-    EvalSet("heldout24_today_blind", SETS_DIR / "heldout24_today.yaml", "blind"),
+    EvalSet(
+        "chatter_week23",
+        SETS_DIR / "chatter_week23.yaml",
+        "realistic",
+        origin="blind at one look 2026-11-30: 98.5 % silent (6 of 400 answered); "
+        "since used to train and tune",
+    ),
+    EvalSet(
+        "heldout24_today",
+        SETS_DIR / "heldout24_today.yaml",
+        "realistic",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 72.9 % right, 7 wrong (4.1 %), 96.9 % silent; "
+        "since used to train and tune",
+    ),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

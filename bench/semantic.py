@@ -60,6 +60,23 @@ def is_eval_negative(text: str) -> bool:
     return int(hashlib.sha256(key).hexdigest()[:8], 16) % 5 == 0
 
 
+SPENT_SETS = (
+    "realistic_tuning",
+    "heldout20",
+    "heldout21_realistic",
+    "heldout24_today",
+    "chatter_week23",
+)
+"""Realistic sets whose lines the encoder trains on, less a fixed dev quarter (see
+:func:`is_dev_line`) kept apart to tune thresholds on and report honestly."""
+
+
+def is_dev_line(text: str) -> bool:
+    """One line in four, by hash: a spent realistic set's dev split (never trained on)."""
+    key = ("dev:" + " ".join(text.split())).encode("utf-8")
+    return int(hashlib.sha256(key).hexdigest()[:8], 16) % 4 == 0
+
+
 def tuning_negatives() -> list[str]:
     """The ``none:`` lines of the "tuning" sets that the fine-tuning never saw."""
     lines: dict[str, None] = {}

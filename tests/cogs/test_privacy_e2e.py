@@ -198,7 +198,8 @@ async def test_dm_questions_are_scrubbed_and_capped(two: Two) -> None:
 
 # --------------------------------------------------------------------------- logs
 
-SECRET = "my-colleague-zebra-quartz said twitter is a waste"
+SECRET = "my-colleague-zebra-quartz asked me for the sourdough bread recipe"
+"""A DM the bot has no answer for (so it is stored as an unanswered question)."""
 
 
 async def _debug_log_of_a_dm(t: Two, monkeypatch: pytest.MonkeyPatch, **kw: str) -> str:

@@ -36,24 +36,9 @@ def _present(spec: EvalSet) -> EvalSet:
     return spec
 
 
-_PRECISION_BELOW_BAR = {
-    "heldout21_realistic_blind": "74.7 % right, 2.7 % wrong (7 of 261), 98.3 % silent at its"
-    " one look (issue 12's realistic style: long posts, replies, stories)",
-    "heldout24_today_blind": "72.9 % right, 4.1 % wrong (7 of 170), 96.9 % silent at its one"
-    " look (issue 14's new topics and look-alike talk)",
-}
-"""Blind sets expected to miss the precision bar (their totals at their one look)."""
-
-
 @pytest.mark.parametrize(
     "spec",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(reason=_PRECISION_BELOW_BAR[s.name], strict=False))
-        if s.name in _PRECISION_BELOW_BAR
-        else s
-        for s in EVAL_SETS
-        if s.kind not in ("nearmiss", "realistic")
-    ],
+    [s for s in EVAL_SETS if s.kind not in ("nearmiss", "realistic")],
     ids=lambda spec: spec.name,
 )
 def test_precision(spec: EvalSet) -> None:
@@ -61,6 +46,35 @@ def test_precision(spec: EvalSet) -> None:
     result = _result(_present(spec).path)
     assert result.wrong_rate <= 0.02, _report(result, spec)
     assert result.silence_rate >= 0.96, _report(result, spec)
+
+
+_REALISTIC_BELOW_BAR = {
+    "heldout21_realistic": "82.8 % right, 2.3 % wrong (6 of 261), 96.7 % silent (74.7 %, 7"
+    " wrong at its one blind look); its dev quarter alone: 71.9 % right, 3 wrong of 57",
+    "heldout24_today": "81.8 % right, 2.4 % wrong (4 of 170), 100 % silent (72.9 %, 7 wrong"
+    " at its one blind look); its dev quarter alone: 81.8 % right, 1 wrong of 44",
+}
+"""Spent realistic sets expected to miss issue 12's bar (their totals now)."""
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(reason=_REALISTIC_BELOW_BAR[s.name], strict=False))
+        if s.name in _REALISTIC_BELOW_BAR
+        else s
+        for s in EVAL_SETS
+        if s.kind == "realistic" and s.name in ("heldout21_realistic", "heldout24_today")
+    ],
+    ids=lambda spec: spec.name,
+)
+def test_realistic_sets_meet_the_bar(spec: EvalSet) -> None:
+    """Issue 12's bar on the spent realistic sets (blind at one look; the encoder trains on
+    all but their dev quarter since): at least 90 % right, at most 2 % wrong, 96 % silent."""
+    result = _result(_present(spec).path)
+    assert result.right_rate >= spec.floor, _report(result)
+    assert result.wrong_rate <= 0.02, _report(result)
+    assert result.silence_rate >= 0.96, _report(result)
 
 
 def test_dev_set_quality() -> None:
@@ -88,8 +102,9 @@ def test_chatter_is_left_alone(name: str) -> None:
 
 
 def test_realistic_tuning_does_not_regress() -> None:
-    """Realistic posts (read while tuning the meaning layer): floors under today's 71.3 %
-    right and 2.3 % wrong, guarding regressions; the bar itself is not met (issue 12)."""
+    """Realistic posts (read while tuning; the encoder trains on all but a dev quarter):
+    floors under today's 81.7 % right and 2.3 % wrong (71.3 % and 2.3 % when added), guarding
+    regressions; the bar itself is not met (issue 12)."""
     result = _result(_present(BY_NAME["realistic_tuning"]).path)
     assert result.right_rate >= BY_NAME["realistic_tuning"].floor, _report(result)
     assert result.wrong_rate <= 0.03, _report(result)
@@ -97,11 +112,13 @@ def test_realistic_tuning_does_not_regress() -> None:
 
 
 @pytest.mark.xfail(
-    reason="98.5 % silent (6 of 400 answered) at its one look; the goal is 99.5 %", strict=False
+    reason="99.2 % silent (3 of 400 answered; its dev quarter 100 %); 98.5 % at its one blind"
+    " look; the goal is 99.5 %",
+    strict=False,
 )
 def test_a_week_of_ordinary_talk_is_left_alone() -> None:
     """Issue 12's goal: a realistic week of a medical server's talk, at least 99.5 % silent."""
-    result = _result(_present(BY_NAME["chatter_week23_blind"]).path)
+    result = _result(_present(BY_NAME["chatter_week23"]).path)
     assert result.silence_rate >= 0.995, f"{result.silence_rate:.3f}"
 
 
@@ -111,22 +128,9 @@ def test_near_miss_chit_chat_does_not_regress() -> None:
     assert result.silence_rate >= 0.88, _report(result)
 
 
-_BLIND_BELOW_BAR = {
-    "heldout21_realistic_blind": _PRECISION_BELOW_BAR["heldout21_realistic_blind"],
-    "heldout24_today_blind": _PRECISION_BELOW_BAR["heldout24_today_blind"],
-}
-"""Why each blind set is expected to miss the 92 % bar (its totals, as last looked at)."""
-
-
 @pytest.mark.parametrize(
     "spec",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(reason=_BLIND_BELOW_BAR[s.name], strict=False))
-        if s.name in _BLIND_BELOW_BAR
-        else s
-        for s in EVAL_SETS
-        if s.kind == "blind"
-    ],
+    [s for s in EVAL_SETS if s.kind == "blind"],
     ids=lambda spec: spec.name,
 )
 def test_blind_right_decisions(spec: EvalSet) -> None:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.kb.model import KnowledgeBase
-from bot.matching.hybrid import RULE_AGREE, RULE_BOTH, RULE_RESCUE, HybridMatcher
-from bot.matching.types import Outcome
+from bot.matching.hybrid import (
+    NULL_WEIGHT,
+    RULE_AGREE,
+    RULE_BOTH,
+    RULE_RESCUE,
+    WORD_SURE,
+    HybridMatcher,
+)
+from bot.matching.types import Outcome, Thresholds
 from tests.matching.conftest import tiny_kb
 from tests.matching.toy_encoder import ToyEncoder
 
@@ -57,6 +66,16 @@ CONCEPTS: dict[str, dict[str, float]] = {
 }
 
 
+TOY = Thresholds(meaning_keep=50, meaning_answer=68, meaning_margin=8, meaning_negative_margin=10)
+"""The figures these toy-encoder tests were written for (the bundled model's defaults differ)."""
+
+
+def toy_matcher(kb: KnowledgeBase, encoder: ToyEncoder, **kwargs: Any) -> HybridMatcher:
+    """A matcher on the toy encoder, without the per-entry chance correction (the toy's
+    ordinary talk is one random direction, so its correction would be noise)."""
+    return HybridMatcher(kb, TOY, embedder=encoder, null_weight=0.0, **kwargs)
+
+
 def kb_with_negatives() -> KnowledgeBase:
     kb = tiny_kb()
     busy = dataclasses.replace(kb.objections[0], not_this=("too busy to chat",))
@@ -72,7 +91,7 @@ def encoder() -> ToyEncoder:
 
 @pytest.fixture
 def hybrid(encoder: ToyEncoder) -> HybridMatcher:
-    return HybridMatcher(kb_with_negatives(), embedder=encoder, model_id="toy")
+    return toy_matcher(kb_with_negatives(), encoder, model_id="toy")
 
 
 def test_words_and_meaning_agree(hybrid: HybridMatcher) -> None:
@@ -88,7 +107,7 @@ def test_words_and_meaning_agree(hybrid: HybridMatcher) -> None:
 
 
 def test_a_word_answer_far_in_meaning_is_blocked() -> None:
-    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder({}))
+    hybrid = toy_matcher(kb_with_negatives(), ToyEncoder({}))
     assert hybrid.lexical.match("I'm far too busy for twitter").outcome is Outcome.ANSWER
     explained = hybrid.explain("I'm far too busy for twitter")
     assert explained.decision.outcome is Outcome.SUGGEST
@@ -177,7 +196,7 @@ def test_a_part_answers_only_what_fits_the_whole_post(hybrid: HybridMatcher) -> 
 
 def test_a_message_is_embedded_once_and_the_kb_once() -> None:
     encoder = ToyEncoder(CONCEPTS)
-    hybrid = HybridMatcher(kb_with_negatives(), embedder=encoder)
+    hybrid = toy_matcher(kb_with_negatives(), encoder)
     kb_texts = len(encoder.encoded)
     assert kb_texts == len(set(encoder.encoded)) > 10
     hybrid.match("I'm far too busy for twitter")
@@ -209,7 +228,7 @@ def test_a_part_cannot_answer_what_the_whole_is_closer_to_a_negative_of() -> Non
         "see you at lunch": {"lunch": 1.0},
         "lunch? my clinic eats every hour I have": {"lunch": 1.0, "busy": 0.3},
     }
-    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(concepts))
+    hybrid = toy_matcher(kb_with_negatives(), ToyEncoder(concepts))
     assert hybrid.match("my clinic eats every hour I have").outcome is Outcome.ANSWER
     explained = hybrid.explain("lunch? my clinic eats every hour I have")
     assert explained.decision.outcome is not Outcome.ANSWER
@@ -221,7 +240,7 @@ def test_a_rescue_respects_the_entrys_everyday_words() -> None:
     busy = dataclasses.replace(kb.objections[0], everyday=("today",))
     kb = dataclasses.replace(kb, objections=(busy, *kb.objections[1:]))
     concepts = {**CONCEPTS, "clinic eats every hour I have today": BUSY}
-    hybrid = HybridMatcher(kb, embedder=ToyEncoder(concepts))
+    hybrid = toy_matcher(kb, ToyEncoder(concepts))
     assert hybrid.match("clinic eats every hour I have").outcome is Outcome.ANSWER
     explained = hybrid.explain("clinic eats every hour I have today")
     assert explained.decision.outcome is not Outcome.ANSWER
@@ -230,7 +249,7 @@ def test_a_rescue_respects_the_entrys_everyday_words() -> None:
 
 def test_a_word_suggestion_answers_when_meaning_clearly_agrees() -> None:
     concepts = {**CONCEPTS, "my schedule is a mess": {"busy": 0.11}}
-    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(concepts))
+    hybrid = toy_matcher(kb_with_negatives(), ToyEncoder(concepts))
     lexical = hybrid.lexical.match("my schedule is a mess")
     assert lexical.outcome is Outcome.SUGGEST
     assert lexical.suggestions[0].id == "too-busy"
@@ -241,14 +260,14 @@ def test_a_word_suggestion_answers_when_meaning_clearly_agrees() -> None:
     assert explained.decision.answer is not None
     assert explained.decision.answer.id == "too-busy"
     assert explained.rule == RULE_AGREE
-    unrelated = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(CONCEPTS))
+    unrelated = toy_matcher(kb_with_negatives(), ToyEncoder(CONCEPTS))
     assert unrelated.match("my schedule is a mess").outcome is Outcome.SUGGEST
 
 
 def test_a_word_answer_is_blocked_when_meaning_points_clearly_elsewhere() -> None:
     text = "I'm far too busy for twitter"
     concepts = {**CONCEPTS, text: {"busy": 0.7, "privacy": 1.0}}
-    hybrid = HybridMatcher(kb_with_negatives(), embedder=ToyEncoder(concepts))
+    hybrid = toy_matcher(kb_with_negatives(), ToyEncoder(concepts))
     assert hybrid.lexical.match(text).outcome is Outcome.ANSWER
     explained = hybrid.explain(text)
     whole = explained.parts[0]
@@ -262,12 +281,55 @@ def test_a_word_answer_is_blocked_when_meaning_points_clearly_elsewhere() -> Non
 def test_unseen_an_example_does_not_answer_itself() -> None:
     kb = kb_with_negatives()
     busy = dataclasses.replace(kb.objections[0], examples=("a riddle wrapped in an enigma",))
-    hybrid = HybridMatcher(
-        dataclasses.replace(kb, objections=(busy, *kb.objections[1:])),
-        embedder=ToyEncoder(CONCEPTS),
+    hybrid = toy_matcher(
+        dataclasses.replace(kb, objections=(busy, *kb.objections[1:])), ToyEncoder(CONCEPTS)
     )
     seen = hybrid.match("a riddle wrapped in an enigma")
     assert seen.answer is not None
     assert seen.answer.id == "too-busy"
     assert hybrid.match_unseen("a riddle wrapped in an enigma").outcome is not Outcome.ANSWER
     assert hybrid.match_unseen("clinic eats every hour I have").outcome is Outcome.ANSWER
+
+
+def test_a_word_answer_on_an_entrys_own_text_stands_when_meaning_points_elsewhere() -> None:
+    """The encoder reads typos and odd spellings poorly: a message the word engine finds to
+    be one of the entry's own texts keeps its answer although another entry is nearer in
+    meaning (the bundled example "hipa scares me off twitter")."""
+    text = "hipaa?"
+    concepts = {**CONCEPTS, text: {"busy": 1.0, "privacy": 0.8}}
+    hybrid = toy_matcher(kb_with_negatives(), ToyEncoder(concepts))
+    word = hybrid.lexical.match(text)
+    assert word.outcome is Outcome.ANSWER
+    assert word.answer is not None
+    assert word.answer.score >= WORD_SURE
+    explained = hybrid.explain(text)
+    whole = explained.parts[0]
+    assert whole.margin is not None
+    assert whole.margin <= -hybrid.thresholds.meaning_margin  # meaning points to too-busy
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "patient-privacy"
+    assert explained.rule == RULE_BOTH
+
+
+def test_an_entry_near_ordinary_talk_by_chance_is_scored_down() -> None:
+    """Each entry's chance closeness to the ordinary talk (``MeaningIndex.null``) is taken
+    off its meaning score in part, so an entry whose texts sit near everyday talk does not
+    outrank a small entry on everyday words."""
+    kb = kb_with_negatives()
+    short = dataclasses.replace(
+        kb.objections[2], triggers=(*kb.objections[2].triggers, "short lunch chats")
+    )
+    kb = dataclasses.replace(kb, objections=(*kb.objections[:2], short))
+    encoder = ToyEncoder({**CONCEPTS, "short lunch chats": {"lunch": 1.0}})
+    hybrid = HybridMatcher(kb, TOY, embedder=encoder)
+    assert hybrid.index is not None
+    null = hybrid.index.null
+    position = [e.id for e in kb.entries].index("too-short")
+    assert null[position] > 0.9  # "see you at lunch" is near "short lunch chats"
+    assert all(null[i] < 0.5 for i in range(len(null)) if i != position)
+    text = "lunch chats are the best"
+    raw = hybrid.index.measure(hybrid.index.embed([text]))[0].entry
+    shifted = hybrid.meaning_of([text])[0].entry
+    expected = raw + NULL_WEIGHT * (float(null.mean()) - null)
+    assert np.allclose(shifted, expected, atol=1e-6)
+    assert shifted[position] < raw[position] - 0.5 * NULL_WEIGHT
