@@ -135,6 +135,14 @@ EVAL_SETS: tuple[EvalSet, ...] = (
         origin="blind at one look 2026-11-30: 72.9 % right, 7 wrong (4.1 %), 96.9 % silent; "
         "since used to train and tune",
     ),
+    # Blind sets of 2026-11-30, second round: written after the encoder above was designed,
+    # by people who never saw the knowledge base or the code, in the same styles (realistic
+    # conversation; a week of ordinary talk; today's objections and look-alike talk), and
+    # looked at once, after all tuning. Never trained on (tools/build_model.py reads the
+    # "tuning" and "realistic" kinds only).
+    EvalSet("heldout25_realistic_blind", SETS_DIR / "heldout25_realistic.yaml", "blind"),
+    EvalSet("chatter_week26_blind", SETS_DIR / "chatter_week26.yaml", "blind"),
+    EvalSet("heldout27_today_blind", SETS_DIR / "heldout27_today.yaml", "blind"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,9 +37,32 @@ def _present(spec: EvalSet) -> EvalSet:
     return spec
 
 
+_BLIND = {
+    "heldout25_realistic_blind": "72.2 % right, 4.7 % wrong (11 of 234), 96.8 % silent at its"
+    " one look (issue 12's realistic style; words alone 56.4 %, 13 wrong)",
+    "chatter_week26_blind": "96.75 % silent, 13 of 400 answered at its one look (words alone"
+    " answer the same 13; goal 99.5 %)",
+    "heldout27_today_blind": "67.4 % right, 2.9 % wrong (5 of 172), 98.4 % silent at its one"
+    " look (issue 14's topics and look-alike talk; words alone 55.2 %, 10 wrong)",
+}
+"""The second round of blind sets (2026-11-30): their totals at their one look."""
+_PRECISION_BELOW_BAR = _BLIND
+_RIGHT_BELOW_BAR = {k: v for k, v in _BLIND.items() if "week" not in k}
+
+
+def _expected_to_fail(names: dict[str, str], spec: EvalSet) -> Any:
+    if spec.name in names:
+        return pytest.param(spec, marks=pytest.mark.xfail(reason=names[spec.name], strict=False))
+    return spec
+
+
 @pytest.mark.parametrize(
     "spec",
-    [s for s in EVAL_SETS if s.kind not in ("nearmiss", "realistic")],
+    [
+        _expected_to_fail(_PRECISION_BELOW_BAR, s)
+        for s in EVAL_SETS
+        if s.kind not in ("nearmiss", "realistic")
+    ],
     ids=lambda spec: spec.name,
 )
 def test_precision(spec: EvalSet) -> None:
@@ -111,14 +135,26 @@ def test_realistic_tuning_does_not_regress() -> None:
     assert result.silence_rate >= 0.96, _report(result)
 
 
-@pytest.mark.xfail(
-    reason="99.2 % silent (3 of 400 answered; its dev quarter 100 %); 98.5 % at its one blind"
-    " look; the goal is 99.5 %",
-    strict=False,
+_WEEK_BELOW_BAR = {
+    "chatter_week23": "99.2 % silent (3 of 400 answered; its dev quarter 100 %); 98.5 % at its"
+    " one blind look; the goal is 99.5 %",
+    "chatter_week26_blind": _BLIND["chatter_week26_blind"],
+}
+"""Weeks expected to miss the goal (their figures)."""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=_WEEK_BELOW_BAR[n], strict=False))
+        if n in _WEEK_BELOW_BAR
+        else n
+        for n in ("chatter_week23", "chatter_week26_blind")
+    ],
 )
-def test_a_week_of_ordinary_talk_is_left_alone() -> None:
+def test_a_week_of_ordinary_talk_is_left_alone(name: str) -> None:
     """Issue 12's goal: a realistic week of a medical server's talk, at least 99.5 % silent."""
-    result = _result(_present(BY_NAME["chatter_week23"]).path)
+    result = _result(_present(BY_NAME[name]).path)
     assert result.silence_rate >= 0.995, f"{result.silence_rate:.3f}"
 
 
@@ -130,7 +166,7 @@ def test_near_miss_chit_chat_does_not_regress() -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [s for s in EVAL_SETS if s.kind == "blind"],
+    [_expected_to_fail(_RIGHT_BELOW_BAR, s) for s in EVAL_SETS if s.kind == "blind"],
     ids=lambda spec: spec.name,
 )
 def test_blind_right_decisions(spec: EvalSet) -> None:

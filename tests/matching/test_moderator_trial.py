@@ -10,20 +10,36 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import Objection
 from bot.service.check import check_knowledge
 
-TRIAL = Path(__file__).parent / "moderator_trial"
+# Two trials, each by a moderator who saw only knowledge/README.md and a topic list.
 
 
-def test_the_moderators_entries_pass_check(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "trial",
+    [
+        "moderator_trial",
+        pytest.param(
+            "moderator_trial2",
+            marks=pytest.mark.xfail(
+                reason="5 of the moderator's 9 examples do not get their own answer (the"
+                " check's errors at its one look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
+    ],
+)
+def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
+    folder = Path(__file__).parent / trial
     kb_dir = tmp_path / "knowledge"
     shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
-    shutil.copy(TRIAL / "entries.yaml", kb_dir / "moderator-topics.yaml")
-    entries = yaml.safe_load((TRIAL / "entries.yaml").read_text(encoding="utf-8"))["objections"]
+    shutil.copy(folder / "entries.yaml", kb_dir / "moderator-topics.yaml")
+    entries = yaml.safe_load((folder / "entries.yaml").read_text(encoding="utf-8"))["objections"]
     assert [(len(e["triggers"]), len(e["examples"])) for e in entries] == [(12, 3)] * 3
     report = check_knowledge(kb_dir)
     assert report.ok, report.format()
