@@ -213,6 +213,8 @@ class EmbeddingCache:
         self.path = path
         self._vectors: dict[str, FloatArray] = {}
         self._lock = threading.Lock()
+        self._unsaved = False
+        """Entries taken from another cache (:meth:`adopt`) and not yet written."""
         if path is not None:
             self._read(path)
 
@@ -235,8 +237,9 @@ class EmbeddingCache:
                 vectors = self.encoder.encode(list(missing.values()))
                 for key, vector in zip(missing, vectors, strict=True):
                     self._vectors[key] = vector
-                if self.path is not None:
-                    self._write(self.path)
+            if (missing or self._unsaved) and self.path is not None:
+                self._write(self.path)
+                self._unsaved = False
             out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
             for row, key in enumerate(keys):
                 out[row] = self._vectors[key]
@@ -245,7 +248,8 @@ class EmbeddingCache:
     def adopt(self, other: EmbeddingCache) -> int:
         """Take ``other``'s entries of the same model that this cache lacks (embeddings are
         deterministic, so another cache of the process saves encoding them again); returns
-        how many were taken. Nothing is written until the next :meth:`encode` adds a text."""
+        how many were taken. They are written at the next :meth:`encode`, so a cache file that
+        took everything from the process's other cache still exists for the next start."""
         if other is self or other.encoder.model_id != self.encoder.model_id:
             return 0
         with other._lock:
@@ -253,6 +257,7 @@ class EmbeddingCache:
         with self._lock:
             new = {k: v for k, v in theirs.items() if k not in self._vectors}
             self._vectors.update(new)
+            self._unsaved = self._unsaved or bool(new)
         return len(new)
 
     def retain(self, texts: Sequence[str]) -> int:

@@ -115,3 +115,5 @@ def test_a_new_cache_file_reuses_what_the_process_encoded(tmp_path: Path) -> Non
     before = encoder.calls  # type: ignore[attr-defined]
     build_matcher(kb, MatcherConfig(cache_path=tmp_path / "two.cache"))
     assert encoder.calls == before  # type: ignore[attr-defined]
+    # ...and still writes its own file, for the next start.
+    assert (tmp_path / "two.cache").is_file()
