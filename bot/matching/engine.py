@@ -493,6 +493,12 @@ class Matcher:
             return True
         return self._in_context(self._prepare(raw), position)
 
+    def mentions_twitter(self, text: str) -> bool:
+        """Whether ``text`` names Twitter or social media (as written or through a synonym:
+        "tweeting", "X", "bluesky", "my feed")."""
+        raw = tokenize(text)
+        return bool(raw) and "twitter" in self._prepare(raw).words
+
     def _in_context(self, message: _Message, position: int) -> bool:
         """Whether the message reads as the entry's objection rather than everyday talk.
 

@@ -37,17 +37,15 @@ def _present(spec: EvalSet) -> EvalSet:
     return spec
 
 
-_BLIND = {
-    "heldout25_realistic_blind": "72.2 % right, 4.7 % wrong (11 of 234), 96.8 % silent at its"
-    " one look (issue 12's realistic style; words alone 56.4 %, 13 wrong)",
-    "chatter_week26_blind": "96.75 % silent, 13 of 400 answered at its one look (words alone"
-    " answer the same 13; goal 99.5 %)",
-    "heldout27_today_blind": "67.4 % right, 2.9 % wrong (5 of 172), 98.4 % silent at its one"
-    " look (issue 14's topics and look-alike talk; words alone 55.2 %, 10 wrong)",
+_PRECISION_BELOW_BAR = {
+    "heldout25_realistic": "70.5 % right, 4.3 % wrong (10 of 234), 98.4 % silent (72.2 %, 11"
+    " wrong at its one blind look; its misses were read since)",
+    "heldout27_today": "66.3 % right, 2.9 % wrong (5 of 172), 98.4 % silent (67.4 %, 5 wrong at"
+    " its one blind look; its misses were read since)",
 }
-"""The second round of blind sets (2026-11-30): their totals at their one look."""
-_PRECISION_BELOW_BAR = _BLIND
-_RIGHT_BELOW_BAR = {k: v for k, v in _BLIND.items() if "week" not in k}
+"""Sets expected to miss the precision bar (their totals now)."""
+_RIGHT_BELOW_BAR: dict[str, str] = {}
+"""Blind sets expected to miss the 92 % bar (their totals at their one look)."""
 
 
 def _expected_to_fail(names: dict[str, str], spec: EvalSet) -> Any:
@@ -61,7 +59,7 @@ def _expected_to_fail(names: dict[str, str], spec: EvalSet) -> Any:
     [
         _expected_to_fail(_PRECISION_BELOW_BAR, s)
         for s in EVAL_SETS
-        if s.kind not in ("nearmiss", "realistic")
+        if s.kind not in ("nearmiss", "realistic", "spent")
     ],
     ids=lambda spec: spec.name,
 )
@@ -73,10 +71,11 @@ def test_precision(spec: EvalSet) -> None:
 
 
 _REALISTIC_BELOW_BAR = {
-    "heldout21_realistic": "82.8 % right, 2.3 % wrong (6 of 261), 96.7 % silent (74.7 %, 7"
-    " wrong at its one blind look); its dev quarter alone: 71.9 % right, 3 wrong of 57",
-    "heldout24_today": "81.8 % right, 2.4 % wrong (4 of 170), 100 % silent (72.9 %, 7 wrong"
-    " at its one blind look); its dev quarter alone: 81.8 % right, 1 wrong of 44",
+    "heldout21_realistic": "80.5 % right, 1.5 % wrong (4 of 261), 100 % silent (74.7 %, 7"
+    " wrong at its one blind look; the encoder trains on all but a dev quarter since)",
+    "heldout24_today": "81.2 % right, 2.4 % wrong (4 of 170), 100 % silent (72.9 %, 7 wrong"
+    " at its one blind look; the encoder trains on all but a dev quarter since)",
+    **_PRECISION_BELOW_BAR,
 }
 """Spent realistic sets expected to miss issue 12's bar (their totals now)."""
 
@@ -84,17 +83,15 @@ _REALISTIC_BELOW_BAR = {
 @pytest.mark.parametrize(
     "spec",
     [
-        pytest.param(s, marks=pytest.mark.xfail(reason=_REALISTIC_BELOW_BAR[s.name], strict=False))
-        if s.name in _REALISTIC_BELOW_BAR
-        else s
+        _expected_to_fail(_REALISTIC_BELOW_BAR, s)
         for s in EVAL_SETS
-        if s.kind == "realistic" and s.name in ("heldout21_realistic", "heldout24_today")
+        if s.floor == 0.90 and s.kind in ("realistic", "spent")
     ],
     ids=lambda spec: spec.name,
 )
 def test_realistic_sets_meet_the_bar(spec: EvalSet) -> None:
-    """Issue 12's bar on the spent realistic sets (blind at one look; the encoder trains on
-    all but their dev quarter since): at least 90 % right, at most 2 % wrong, 96 % silent."""
+    """Issue 12's bar on the spent realistic sets (blind at one look; read or trained on
+    since): at least 90 % right, at most 2 % wrong, 96 % silent."""
     result = _result(_present(spec).path)
     assert result.right_rate >= spec.floor, _report(result)
     assert result.wrong_rate <= 0.02, _report(result)
@@ -127,7 +124,7 @@ def test_chatter_is_left_alone(name: str) -> None:
 
 def test_realistic_tuning_does_not_regress() -> None:
     """Realistic posts (read while tuning; the encoder trains on all but a dev quarter):
-    floors under today's 81.7 % right and 2.3 % wrong (71.3 % and 2.3 % when added), guarding
+    floors under today's 79.0 % right and 2.0 % wrong (71.3 % and 2.3 % when added), guarding
     regressions; the bar itself is not met (issue 12)."""
     result = _result(_present(BY_NAME["realistic_tuning"]).path)
     assert result.right_rate >= BY_NAME["realistic_tuning"].floor, _report(result)
@@ -138,7 +135,8 @@ def test_realistic_tuning_does_not_regress() -> None:
 _WEEK_BELOW_BAR = {
     "chatter_week23": "99.2 % silent (3 of 400 answered; its dev quarter 100 %); 98.5 % at its"
     " one blind look; the goal is 99.5 %",
-    "chatter_week26_blind": _BLIND["chatter_week26_blind"],
+    "chatter_week26": "98.0 % silent (8 of 400 answered); 96.75 % at its one blind look, its"
+    " misses read since; the goal is 99.5 %",
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -149,7 +147,7 @@ _WEEK_BELOW_BAR = {
         pytest.param(n, marks=pytest.mark.xfail(reason=_WEEK_BELOW_BAR[n], strict=False))
         if n in _WEEK_BELOW_BAR
         else n
-        for n in ("chatter_week23", "chatter_week26_blind")
+        for n in ("chatter_week23", "chatter_week26")
     ],
 )
 def test_a_week_of_ordinary_talk_is_left_alone(name: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 from bot.kb.model import KnowledgeBase
 from bot.matching.hybrid import (
     NULL_WEIGHT,
+    OFF_TOPIC_EXTRA,
     RULE_AGREE,
     RULE_BOTH,
     RULE_RESCUE,
@@ -51,7 +52,13 @@ CONCEPTS: dict[str, dict[str, float]] = {
     "the literature moves so fast": {"research": 1.0},
     "would it keep me current with the literature?": {"research": 1.0},
     "can someone share the link": BUSY,
-    "rounds and secrets and all that": {"busy": 1.0, "privacy": 1.0},
+    "rounds and secrets on twitter and all that": {"busy": 1.0, "privacy": 1.0},
+    "the pager never stops and charting eats my evenings": {"busy": 1.0, "elsewhere": 0.95},
+    "twitter? the pager never stops and charting eats my evenings": {
+        "busy": 1.0,
+        "elsewhere": 0.95,
+    },
+    "it's mandatory": BUSY,
     "privacy scares me off it": {"privacy": 1.0},
     # Long posts: the whole is a little of each part.
     "honestly same lol. The weather was nice.\nMy clinic eats every hour I have.": {"busy": 0.1},
@@ -157,9 +164,30 @@ def test_requests_to_the_channel_are_never_rescued(hybrid: HybridMatcher) -> Non
 
 
 def test_a_rescue_needs_a_clear_margin(hybrid: HybridMatcher) -> None:
-    explained = hybrid.explain("rounds and secrets and all that")
+    explained = hybrid.explain("rounds and secrets on twitter and all that")
     assert explained.decision.outcome is not Outcome.ANSWER
     assert "margin" in explained.rule
+
+
+def test_meaning_alone_needs_more_when_the_message_names_no_social_media(
+    hybrid: HybridMatcher,
+) -> None:
+    """Clinical talk and jokes sit near objections in meaning: without a word for Twitter or
+    social media, meaning alone needs OFF_TOPIC_EXTRA more, and never answers a short line."""
+    topical = hybrid.explain("twitter? the pager never stops and charting eats my evenings")
+    assert topical.decision.answer is not None
+    assert topical.decision.answer.id == "too-busy"
+    assert topical.rule == RULE_RESCUE
+    score = topical.parts[0].meaning.score if topical.parts[0].meaning else 0.0
+    assert TOY.meaning_answer <= score < TOY.meaning_answer + OFF_TOPIC_EXTRA
+    off_topic = hybrid.explain("the pager never stops and charting eats my evenings")
+    assert off_topic.decision.outcome is not Outcome.ANSWER
+    assert f"< {TOY.meaning_answer + OFF_TOPIC_EXTRA:g}" in off_topic.rule
+    short = hybrid.explain("it's mandatory")
+    assert short.parts[0].meaning is not None
+    assert short.parts[0].meaning.score > TOY.meaning_answer + OFF_TOPIC_EXTRA
+    assert short.decision.outcome is not Outcome.ANSWER
+    assert "short message off topic" in short.rule
 
 
 def test_a_sentence_of_a_long_reply_answers(hybrid: HybridMatcher, encoder: ToyEncoder) -> None:
@@ -247,13 +275,21 @@ def test_a_rescue_respects_the_entrys_everyday_words() -> None:
     assert explained.rule == "everyday talk (the entry's context/everyday)"
 
 
-def test_a_word_suggestion_answers_when_meaning_clearly_agrees() -> None:
-    concepts = {**CONCEPTS, "my schedule is a mess": {"busy": 0.11}}
+def test_a_word_suggestion_answers_when_meaning_clearly_agrees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "my schedule is a mess"
+    concepts = {**CONCEPTS, text: {"busy": 0.11}}
     hybrid = toy_matcher(kb_with_negatives(), ToyEncoder(concepts))
-    lexical = hybrid.lexical.match("my schedule is a mess")
+    lexical = hybrid.lexical.match(text)
     assert lexical.outcome is Outcome.SUGGEST
     assert lexical.suggestions[0].id == "too-busy"
-    explained = hybrid.explain("my schedule is a mess")
+    # Off topic (no word for social media), agreeing keys are not enough:
+    assert hybrid.match(text).outcome is not Outcome.ANSWER
+    # In a message that names social media (the toy's synonyms would make the words answer
+    # outright, so the engine is told it does):
+    monkeypatch.setattr(hybrid.lexical, "mentions_twitter", lambda _text: True)
+    explained = hybrid.explain(text)
     whole = explained.parts[0]
     assert whole.meaning is not None
     assert hybrid.thresholds.meaning_keep <= whole.meaning.score < hybrid.thresholds.meaning_answer
@@ -261,7 +297,8 @@ def test_a_word_suggestion_answers_when_meaning_clearly_agrees() -> None:
     assert explained.decision.answer.id == "too-busy"
     assert explained.rule == RULE_AGREE
     unrelated = toy_matcher(kb_with_negatives(), ToyEncoder(CONCEPTS))
-    assert unrelated.match("my schedule is a mess").outcome is Outcome.SUGGEST
+    monkeypatch.setattr(unrelated.lexical, "mentions_twitter", lambda _text: True)
+    assert unrelated.match(text).outcome is Outcome.SUGGEST
 
 
 def test_a_word_answer_is_blocked_when_meaning_points_clearly_elsewhere() -> None:
