@@ -33,12 +33,16 @@ REALISTIC = {
     "heldout25_realistic": SETS_DIR / "heldout25_realistic.yaml",
     "chatter_week26": SETS_DIR / "chatter_week26.yaml",
     "heldout27_today": SETS_DIR / "heldout27_today.yaml",
+    "heldout28_realistic": SETS_DIR / "heldout28_realistic.yaml",
+    "chatter_week29": SETS_DIR / "chatter_week29.yaml",
+    "heldout30_today": SETS_DIR / "heldout30_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
-25-27 the second, never trained on)."""
+25-27 the second, 28-30 the third; the last two never trained on)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
+    "moderator_trial3": SETS_DIR / "moderator_trial3",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``); never trained on."""

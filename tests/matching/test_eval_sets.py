@@ -44,7 +44,17 @@ _PRECISION_BELOW_BAR = {
     " its one blind look; its misses were read since)",
 }
 """Sets expected to miss the precision bar (their totals now)."""
-_RIGHT_BELOW_BAR: dict[str, str] = {}
+_BLIND = {
+    "heldout28_realistic_blind": "78.3 % right, 2.2 % wrong (4 of 180), 98.0 % silent at its"
+    " one look (issue 12's realistic style; words alone 60.6 %, 6 wrong)",
+    "chatter_week29_blind": "97.7 % silent, 8 of 350 answered at its one look (words alone 14;"
+    " goal 99.5 %)",
+    "heldout30_today_blind": "65.1 % right, 5.5 % wrong (8 of 146), 100 % silent at its one"
+    " look (issue 14's topics and look-alike talk; words alone 51.4 %, 8 wrong)",
+}
+"""The third round of blind sets (2026-11-30): their totals at their one look."""
+_PRECISION_BELOW_BAR.update(_BLIND)
+_RIGHT_BELOW_BAR = {k: v for k, v in _BLIND.items() if "week" not in k}
 """Blind sets expected to miss the 92 % bar (their totals at their one look)."""
 
 
@@ -137,6 +147,7 @@ _WEEK_BELOW_BAR = {
     " one blind look; the goal is 99.5 %",
     "chatter_week26": "98.0 % silent (8 of 400 answered); 96.75 % at its one blind look, its"
     " misses read since; the goal is 99.5 %",
+    "chatter_week29_blind": _BLIND["chatter_week29_blind"],
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -147,7 +158,7 @@ _WEEK_BELOW_BAR = {
         pytest.param(n, marks=pytest.mark.xfail(reason=_WEEK_BELOW_BAR[n], strict=False))
         if n in _WEEK_BELOW_BAR
         else n
-        for n in ("chatter_week23", "chatter_week26")
+        for n in ("chatter_week23", "chatter_week26", "chatter_week29_blind")
     ],
 )
 def test_a_week_of_ordinary_talk_is_left_alone(name: str) -> None:

@@ -32,6 +32,14 @@ from bot.service.check import check_knowledge
                 strict=True,
             ),
         ),
+        pytest.param(
+            "moderator_trial3",
+            marks=pytest.mark.xfail(
+                reason="7 of the moderator's 9 examples do not get their own answer (the"
+                " check's errors at its one look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
     ],
 )
 def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
