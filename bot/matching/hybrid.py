@@ -6,7 +6,9 @@
 * **Rescue.** When the words give no answer, an entry clearly nearest in meaning answers: at
   least ``meaning_answer``, ``meaning_margin`` ahead of the next entry and
   ``meaning_negative_margin`` ahead of the nearest negative. A benefit is rescued only for a
-  question; requests to the channel and praise are never answered (the engine's rules).
+  question; requests to the channel and praise are never answered (the engine's rules). A
+  message that names no social media needs ``OFF_TOPIC_EXTRA`` more, and a short part of one
+  is never answered on meaning alone.
 * **Parts.** A long post or a reply is judged whole first, then sentence by sentence
   (``split.units``); parts answer only when they agree on one entry.
 
