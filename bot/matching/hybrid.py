@@ -297,7 +297,7 @@ class HybridMatcher:
         detail: bool,
         decision: Decision,
         word_rule: str,
-        topical: bool = True,
+        topical: bool,
     ) -> Part:
         """The word engine's verdict, checked or rescued by meaning."""
         word = decision.answer or (decision.suggestions[0] if decision.suggestions else None)
