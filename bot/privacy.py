@@ -18,7 +18,8 @@ EMAIL: Final = "[email]"
 PHONE: Final = "[phone]"
 LINK_QUERY: Final = "?[removed]"
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>]+", re.IGNORECASE)
+# Not inside a word or an e-mail address ("0@www.org" is an address, not a link).
+_URL = re.compile(r"(?<![\w@.-])(?:https?://|www\.)[^\s<>]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Digit groups joined by one separator (or a parenthesised area code); every repetition
 # consumes a separator, so a failed match backtracks at most quadratically. The digit count

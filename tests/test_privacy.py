@@ -57,6 +57,11 @@ _phone = st.from_regex(r"\+?[1-9][0-9]{1,3}([ .-][0-9]{3,4}){2,3}", fullmatch=Tr
 _secret = st.text(alphabet=string.ascii_letters + string.digits, min_size=6, max_size=20)
 
 
+def test_an_email_address_whose_domain_starts_with_www_is_removed() -> None:
+    # Found by hypothesis: "www.org" was taken for a link and "0@" left behind.
+    assert scrub_text("write to 0@www.org please") == "write to [email] please"
+
+
 @given(before=_words, local=_local, domain=_domain, after=_words)
 def test_any_email_is_removed(before: str, local: str, domain: str, after: str) -> None:
     address = f"{local}@{domain}"
