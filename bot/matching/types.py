@@ -28,15 +28,15 @@ class Thresholds:
     """A lower score still answers when it leads the runner-up by ``clear_lead_margin``."""
     clear_lead_margin: float = 10.0
     max_suggestions: int = 3
-    meaning_keep: float = 46.0
+    meaning_keep: float = 36.0
     """Meaning (cosine x 100) a word answer needs to its entry: both keys must agree; also
     the least meaning with which the words' best suggestion answers when it is clearly the
     nearest entry in meaning."""
-    meaning_answer: float = 60.0
+    meaning_answer: float = 49.0
     """Meaning that answers a message the words miss (with the margins below)."""
-    meaning_margin: float = 5.0
+    meaning_margin: float = 3.0
     """How far such a rescue must lead the next entry's meaning."""
-    meaning_negative_margin: float = 13.0
+    meaning_negative_margin: float = 8.0
     """How far an answer's meaning must lead the nearest negative (its ``not_this``
     messages and the ordinary talk)."""
 

@@ -13,12 +13,14 @@ from bot.kb.model import KnowledgeBase
 from bot.matching.hybrid import (
     NULL_WEIGHT,
     OFF_TOPIC_EXTRA,
+    OFF_TOPIC_KEEP_EXTRA,
     RULE_AGREE,
     RULE_BOTH,
     RULE_RESCUE,
     WORD_SURE,
     HybridMatcher,
 )
+from bot.matching.meaning import NEAREST_WEIGHT, MeaningIndex
 from bot.matching.types import Outcome, Thresholds
 from tests.matching.conftest import tiny_kb
 from tests.matching.toy_encoder import ToyEncoder
@@ -79,7 +81,10 @@ TOY = Thresholds(meaning_keep=50, meaning_answer=68, meaning_margin=8, meaning_n
 
 def toy_matcher(kb: KnowledgeBase, encoder: ToyEncoder, **kwargs: Any) -> HybridMatcher:
     """A matcher on the toy encoder, without the per-entry chance correction (the toy's
-    ordinary talk is one random direction, so its correction would be noise)."""
+    ordinary talk is one random direction, so its correction would be noise) and scoring an
+    entry by its nearest text (the figures below are the toy's cosines; the centroid has its
+    own test)."""
+    kwargs.setdefault("nearest_weight", 1.0)
     return HybridMatcher(kb, TOY, embedder=encoder, null_weight=0.0, **kwargs)
 
 
@@ -188,6 +193,26 @@ def test_meaning_alone_needs_more_when_the_message_names_no_social_media(
     assert short.parts[0].meaning.score > TOY.meaning_answer + OFF_TOPIC_EXTRA
     assert short.decision.outcome is not Outcome.ANSWER
     assert "short message off topic" in short.rule
+
+
+def test_a_word_answer_needs_more_meaning_when_the_message_names_no_social_media() -> None:
+    """Clinical talk shares an objection's words ("what's the point of a daily CBC?"): a
+    word answer to a message that names no social media needs OFF_TOPIC_KEEP_EXTRA more."""
+    mix = {"busy": 0.55, "elsewhere": 0.8}
+    off_topic, topical = "my schedule is full these days", "twitter? my schedule is full these days"
+    hybrid = toy_matcher(
+        kb_with_negatives(), ToyEncoder({**CONCEPTS, off_topic: mix, topical: mix})
+    )
+    for text in (off_topic, topical):
+        assert hybrid.lexical.match(text).outcome is Outcome.ANSWER
+    answered = hybrid.explain(topical)
+    assert answered.decision.answer is not None
+    assert answered.decision.answer.id == "too-busy"
+    score = answered.parts[0].meaning.score if answered.parts[0].meaning else 0.0
+    assert TOY.meaning_keep <= score < TOY.meaning_keep + OFF_TOPIC_KEEP_EXTRA
+    blocked = hybrid.explain(off_topic)
+    assert blocked.decision.outcome is not Outcome.ANSWER
+    assert f"< {TOY.meaning_keep + OFF_TOPIC_KEEP_EXTRA:g})" in blocked.rule
 
 
 def test_a_sentence_of_a_long_reply_answers(hybrid: HybridMatcher, encoder: ToyEncoder) -> None:
@@ -301,18 +326,71 @@ def test_a_word_suggestion_answers_when_meaning_clearly_agrees(
     assert unrelated.match(text).outcome is Outcome.SUGGEST
 
 
-def test_a_word_answer_is_blocked_when_meaning_points_clearly_elsewhere() -> None:
+def test_meaning_that_points_clearly_elsewhere_replaces_the_word_answer() -> None:
     text = "I'm far too busy for twitter"
     concepts = {**CONCEPTS, text: {"busy": 0.7, "privacy": 1.0}}
     hybrid = toy_matcher(kb_with_negatives(), ToyEncoder(concepts))
+    assert hybrid.lexical.match(text).outcome is Outcome.ANSWER  # the words say too-busy
+    explained = hybrid.explain(text)
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "patient-privacy"
+    assert explained.rule == RULE_RESCUE
+    assert explained.parts[0].word_rule == (
+        "words answer `too-busy`, but meaning points clearly elsewhere"
+    )
+
+
+def test_meaning_that_points_elsewhere_but_not_clearly_enough_leaves_the_message_alone() -> None:
+    text = "I'm far too busy for twitter"
+    # Privacy leads busy by more than DISAGREE x the margin (4 here), but is under the rescue
+    # bar (68).
+    concepts = {**CONCEPTS, text: {"busy": 0.5, "privacy": 0.68, "elsewhere": 0.55}}
+    limits = dataclasses.replace(TOY, meaning_margin=4)
+    hybrid = HybridMatcher(
+        kb_with_negatives(),
+        limits,
+        embedder=ToyEncoder(concepts),
+        null_weight=0.0,
+        nearest_weight=1.0,
+    )
     assert hybrid.lexical.match(text).outcome is Outcome.ANSWER
     explained = hybrid.explain(text)
     whole = explained.parts[0]
     assert whole.meaning is not None
-    assert whole.meaning.id == "too-busy"
-    assert whole.meaning.score >= hybrid.thresholds.meaning_keep
+    assert whole.meaning.id == "patient-privacy"
+    assert whole.meaning.score < TOY.meaning_answer
     assert explained.decision.outcome is not Outcome.ANSWER
-    assert explained.rule == "words answer, but meaning points clearly to `patient-privacy`"
+    assert explained.rule.startswith(
+        "words answer `too-busy`, but meaning points clearly elsewhere"
+    )
+    assert [c.id for c in explained.decision.suggestions][:1] == ["too-busy"]
+
+
+def test_an_entry_is_scored_on_its_topic_not_on_one_stray_text() -> None:
+    """A large entry's one stray trigger does not outrank a coherent entry's topic."""
+    stray = "who sees my posts at work"
+    busy = dataclasses.replace(
+        tiny_kb().objections[0], triggers=(*tiny_kb().objections[0].triggers, stray)
+    )
+    kb = dataclasses.replace(tiny_kb(), objections=(busy, *tiny_kb().objections[1:]))
+    privacy = {"privacy": 0.8, "patients": 0.6}
+    concepts: dict[str, dict[str, float]] = {
+        **CONCEPTS,
+        stray: {"privacy": 1.0},
+        "who sees what I post": {"privacy": 1.0},
+        **{t: privacy for t in ("Privacy.", "hipaa", "patient privacy")},
+        "i could breach confidentiality": privacy,
+    }
+    encoder = ToyEncoder(concepts)
+    ids = [e.id for e in kb.entries]
+
+    def nearest_entry(nearest_weight: float) -> str:
+        index = MeaningIndex(kb, encoder, nearest_weight=nearest_weight)
+        meaning = index.measure(index.embed(["who sees what I post"]))[0]
+        return ids[meaning.order()[0]]
+
+    assert nearest_entry(1.0) == "too-busy"  # the nearest text alone: the stray trigger
+    assert nearest_entry(NEAREST_WEIGHT) == "patient-privacy"
 
 
 def test_unseen_an_example_does_not_answer_itself() -> None:
@@ -358,7 +436,7 @@ def test_an_entry_near_ordinary_talk_by_chance_is_scored_down() -> None:
     )
     kb = dataclasses.replace(kb, objections=(*kb.objections[:2], short))
     encoder = ToyEncoder({**CONCEPTS, "short lunch chats": {"lunch": 1.0}})
-    hybrid = HybridMatcher(kb, TOY, embedder=encoder)
+    hybrid = HybridMatcher(kb, TOY, embedder=encoder, nearest_weight=1.0)
     assert hybrid.index is not None
     null = hybrid.index.null
     position = [e.id for e in kb.entries].index("too-short")
