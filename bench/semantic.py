@@ -66,6 +66,12 @@ SPENT_SETS = (
     "heldout21_realistic",
     "heldout24_today",
     "chatter_week23",
+    "heldout25_realistic",
+    "chatter_week26",
+    "heldout27_today",
+    "heldout28_realistic",
+    "chatter_week29",
+    "heldout30_today",
 )
 """Realistic sets whose lines the encoder trains on, less a fixed dev quarter (see
 :func:`is_dev_line`) kept apart to tune thresholds on and report honestly."""

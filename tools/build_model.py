@@ -11,7 +11,8 @@ Recipe (also written into the model's README.md):
    entry masked out), plus ordinary-talk lines (``none:`` lines of those sets and
    knowledge/ordinary.yaml, half of each batch's from the hardest third) as extra negatives
    for every anchor; MultipleNegativesRankingLoss (scale 20) plus absolute cosine terms,
-   fixed seeds.
+   fixed seeds. The topics of the first moderator trials (``TRIAL_TOPICS``) train as extra
+   entries, so the encoder learns to keep a topic apart that it has never seen.
    ``--holdout`` entries are left out of the fine-tuning (to measure a new entry).
 3. Export the transformer with mean pooling and L2 normalisation to ONNX (opset 17), check it
    against sentence-transformers (cosine > 0.99), quantise it to int8 with onnxruntime's dynamic
@@ -127,6 +128,38 @@ def _kept_out(name: str, text: str) -> bool:
     if name in SPENT_SETS:
         return is_dev_line(text)
     return False
+
+
+TRIAL_TOPICS = ("moderator_trial", "moderator_trial2")
+"""Spent moderator trials whose new topics train as extra entries (their ``entries.yaml``
+texts, their messages as members' phrasings, their look-alike talk as negatives): with more
+topics than the knowledge base's own, the encoder learns to keep a topic it has never seen
+apart instead of folding it into the nearest known one. The latest trial stays out, to
+measure a moderator's new entry."""
+TRIALS_DIR = ROOT / "tests" / "matching"
+
+
+def trial_topics(
+    names: tuple[str, ...],
+) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
+    """(texts by entry id, members' lines by entry id, ordinary lines) of the trials."""
+    texts: dict[str, list[str]] = {}
+    members: dict[str, list[str]] = {}
+    negatives: list[str] = []
+    for name in names:
+        folder = TRIALS_DIR / name
+        entries = yaml.safe_load((folder / "entries.yaml").read_text(encoding="utf-8"))
+        for entry in entries.get("objections") or ():
+            items = [entry["title"], *entry.get("triggers", ()), *entry.get("examples", ())]
+            clean = [" ".join(str(t).split()) for t in items]
+            texts[str(entry["id"])] = list(dict.fromkeys(t for t in clean if t))
+        messages = yaml.safe_load((folder / "messages.yaml").read_text(encoding="utf-8"))
+        for group in ("objections", "benefits"):
+            for entry_id, lines in (messages.get(group) or {}).items():
+                clean = [" ".join(str(t).split()) for t in lines or ()]
+                members.setdefault(str(entry_id), []).extend(t for t in clean if t)
+        negatives.extend(" ".join(str(t).split()) for t in messages.get("none") or ())
+    return texts, members, [t for t in negatives if t]
 
 
 def tuning_negatives() -> list[str]:
@@ -430,7 +463,9 @@ TUNE_STEP = (
     "   examples of each entry) and on {member_lines} members' phrasings of them (the labelled\n"
     '   lines of the eval sets of kind "tuning" and "realistic" in bench/matcher.py: long posts,\n'
     "   replies, stories, typos; the spent realistic sets less a dev quarter by hash,\n"
-    "   `bench.semantic.is_dev_line`; never a blind set nor the moderator trial). Anchors: every\n"
+    "   `bench.semantic.is_dev_line`; never a blind set), plus the topics of the moderator trials\n"
+    "   {trial_topics} as extra entries (their entries' texts, their messages, their look-alike\n"
+    "   talk as negatives; the later trials stay out to measure a new entry). Anchors: every\n"
     "   text paired with another text of its entry, every member's line with a text of its\n"
     "   entry; in-batch negatives (batches of {batch_size} pairs; pairs of the anchor's own entry\n"
     "   are masked out) plus {negatives_per_batch} ordinary-talk lines per batch, half of them\n"
@@ -479,7 +514,9 @@ def write_package(
     if tuned:
         tune = build["fine_tuning"]
         tune_step = TUNE_STEP.format(
-            holdout=", ".join(f"`{h}`" for h in build["holdout"]) or "none", **tune
+            holdout=", ".join(f"`{h}`" for h in build["holdout"]) or "none",
+            trial_topics=", ".join(f"`{t}`" for t in build.get("trial_topics", ())) or "(none)",
+            **tune,
         )
         tuned_note = ", fine-tuned on this project's knowledge base"
     else:
@@ -515,6 +552,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated entry ids left out of the fine-tuning, to measure how a new "
         f"entry fares (the report used {','.join(EXAMPLE_HOLDOUT)})",
     )
+    parser.add_argument(
+        "--trial-topics",
+        default=",".join(TRIAL_TOPICS),
+        help="comma-separated moderator trials (tests/matching/NAME) whose topics train as "
+        "extra entries (empty: none)",
+    )
     args = parser.parse_args(argv)
     # One thread: OpenMP threads spin-wait and crawl when the other core is busy.
     torch.set_num_threads(args.threads)
@@ -541,6 +584,15 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--holdout names unknown entries: {sorted(missing)}")
         negatives = tuning_negatives()
         members = labelled_positives(set(texts))
+        trials = tuple(t for t in args.trial_topics.split(",") if t)
+        extra_texts, extra_members, extra_negatives = trial_topics(trials)
+        for entry_id, items in extra_texts.items():
+            texts.setdefault(entry_id, items)
+        for entry_id, lines in extra_members.items():
+            if entry_id in texts:
+                members[entry_id] = list(dict.fromkeys([*members.get(entry_id, []), *lines]))
+        negatives = list(dict.fromkeys([*negatives, *extra_negatives]))
+        build["trial_topics"] = list(trials)
         log(
             f"fine-tuning on {len(texts)} entries, {sum(len(v) for v in members.values())} "
             f"members' lines and {len(negatives)} ordinary-talk lines"
