@@ -119,16 +119,17 @@ def moderator_trial(trial: Path) -> dict[str, Any]:
     }
     # Without breaking the others: the other blind sets with and without the new entries.
     others: dict[str, Any] = {}
+    bundled, with_new = build_matcher(load_knowledge()), build_matcher(kb)
     for name, path in REALISTIC.items():
         if path.exists():
             rows = labelled(path)
-            before = detail(build_matcher(load_knowledge()), rows)["right"]
-            after = detail(build_matcher(kb), rows)
+            before = detail(bundled, rows)["right"]
+            after = detail(with_new, rows)
             others[name] = {"right_before": before, "right_after": after["right"]}
             others[name]["new_entries_answered"] = sum(
                 1
                 for text, _expected, _kind in rows
-                if (d := build_matcher(kb).match(text)).answer is not None
+                if (d := with_new.match(text)).answer is not None
                 and d.outcome is Outcome.ANSWER
                 and d.answer.id in new_ids
             )
