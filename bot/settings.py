@@ -255,6 +255,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
             ("meaning_answer", "MATCH_MEANING_ANSWER"),
             ("meaning_margin", "MATCH_MEANING_MARGIN"),
             ("meaning_negative_margin", "MATCH_MEANING_NEGATIVE_MARGIN"),
+            ("gate", "MATCH_GATE"),
         )
     }
     if suggest > answer:

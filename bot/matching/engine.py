@@ -378,6 +378,15 @@ class Matcher:
             return []
         return self._rank(self._prepare(raw), limit)
 
+    def scores(self, text: str) -> dict[str, float]:
+        """Every entry's word score for ``text`` (entries the message shares no word with are
+        absent), by entry id; scores are clipped to 0-100."""
+        raw = tokenize(text)
+        if not raw:
+            return {}
+        found = self._score_entries(self._prepare(raw))
+        return {self._entries[e].id: min(100.0, max(0.0, s)) for e, s in found.items()}
+
     def _rank(self, message: _Message, limit: int) -> list[Candidate]:
         """The best-scoring entries, best first, at most ``limit``."""
         return [self._candidate(e, score) for e, score in self._ranked(message, limit)]

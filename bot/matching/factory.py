@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.kb.model import KnowledgeBase
+from bot.matching.gate import GATE_FILE, Gate
 from bot.matching.hybrid import HybridMatcher
 from bot.matching.meaning import Embedder, Vectors
 from bot.matching.types import Thresholds
@@ -48,6 +49,9 @@ class MatcherConfig:
     threads: int = 1
     meaning: bool = True
     """False: the word engine alone (for comparisons)."""
+    gate: bool = True
+    """Use the learned gate shipped with the model, if it has one (False: the hand rules,
+    for comparisons and for fitting the gate)."""
     cache_messages: bool = False
     """Cache the messages' embeddings too: for ``check``, whose messages are the knowledge
     base's own texts (the bot never caches members' messages)."""
@@ -124,6 +128,35 @@ def load_embedder(config: MatcherConfig) -> _Shared:
         return shared
 
 
+_gates: dict[tuple[Path, str], Gate | None] = {}
+
+
+def load_gate(model_dir: Path | None, model_id: str) -> Gate | None:
+    """The learned gate in the model's directory (``gate.json``), read once per process;
+    None (the hand rules decide) when there is none or it was fitted for another model.
+
+    Raises :class:`bot.matching.gate.GateError` for a file that exists but is malformed.
+    """
+    from bot.matching.semantic import DEFAULT_MODEL_DIR
+
+    path = (model_dir if model_dir is not None else DEFAULT_MODEL_DIR) / GATE_FILE
+    key = (path, model_id)
+    with _lock:
+        if key not in _gates:
+            gate = Gate.load(path) if path.exists() else None
+            if gate is not None and gate.model_id != model_id:
+                log.warning(
+                    "%s was fitted for model %s, not %s: the hand rules decide "
+                    "(refit it with `python -m tools.fit_gate`)",
+                    path,
+                    gate.model_id[:12],
+                    model_id[:12],
+                )
+                gate = None
+            _gates[key] = gate
+        return _gates[key]
+
+
 def build_matcher(
     kb: KnowledgeBase, config: MatcherConfig | None = None, *, prune: bool = False
 ) -> HybridMatcher:
@@ -142,6 +175,7 @@ def build_matcher(
         embedder=shared,
         queries=shared if config.cache_messages else shared.encoder,
         model_id=shared.model_id,
+        gate=load_gate(config.model_dir, shared.model_id) if config.gate else None,
     )
     if prune and matcher.index is not None:
         index = matcher.index

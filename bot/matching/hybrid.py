@@ -25,6 +25,7 @@ import numpy as np
 
 from bot.kb.model import EntryKind, KnowledgeBase
 from bot.matching.engine import Matcher, asks, channel_rule
+from bot.matching.gate import Evidence, Gate
 from bot.matching.meaning import NEAREST_WEIGHT, Embedder, Meaning, MeaningIndex, Nearest
 from bot.matching.split import units
 from bot.matching.types import Candidate, Decision, Outcome, Thresholds
@@ -73,6 +74,7 @@ RULE_WORDS_ONLY = "words only (no meaning model)"
 RULE_BOTH = "words and meaning agree"
 RULE_RESCUE = "meaning: a clear match the words missed"
 RULE_AGREE = "words suggest it and meaning clearly agrees"
+RULE_GATE = "the learned gate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class Part:
     answer: Candidate | None = None
     rule: str = ""
     """Why this part answers, or which rule blocked an answer."""
+    probability: float | None = None
+    """The learned gate's probability that ``meaning``'s entry is the right answer."""
 
     @property
     def margin(self) -> float | None:
@@ -122,6 +126,7 @@ class Part:
             ),
             "answer": cand(self.answer),
             "rule": self.rule,
+            "probability": round(self.probability, 3) if self.probability is not None else None,
         }
 
 
@@ -168,6 +173,8 @@ class Explanation:
                     out.append(
                         f"    runner-up: {runner.id} {runner.score:.1f} (margin {part.margin:.1f})"
                     )
+            if part.probability is not None:
+                out.append(f"    gate:    {100 * part.probability:.0f} %")
             if part.negative is not None:
                 out.append(
                     f"    nearest negative: {part.negative.text!r} "
@@ -191,11 +198,13 @@ class HybridMatcher:
         model_id: str = "",
         null_weight: float = NULL_WEIGHT,
         nearest_weight: float = NEAREST_WEIGHT,
+        gate: Gate | None = None,
     ) -> None:
         """``embedder`` embeds the knowledge base (a cache); ``queries`` embeds messages
         (default: ``embedder``). Without an embedder the word engine decides alone.
         ``null_weight``: see :data:`NULL_WEIGHT`; ``nearest_weight``: see
-        :data:`bot.matching.meaning.NEAREST_WEIGHT`."""
+        :data:`bot.matching.meaning.NEAREST_WEIGHT`. ``gate``: the learned gate fitted for
+        this encoder (:mod:`bot.matching.gate`); without it, the hand rules decide."""
         self.lexical = Matcher(kb, thresholds)
         self.kb = kb
         self.thresholds = self.lexical.thresholds
@@ -206,6 +215,7 @@ class HybridMatcher:
             if embedder is not None
             else None
         )
+        self.gate = gate if self.index is not None else None
         self._entries = kb.entries
         self._position = {e.id: i for i, e in enumerate(self._entries)}
         self._objection = [e.kind == EntryKind.OBJECTION for e in self._entries]
@@ -248,14 +258,14 @@ class HybridMatcher:
         meanings = self.meaning_of(pieces, unseen=unseen)
         topical = self.lexical.mentions_twitter(pieces[0])
         whole, lexical = self._judge(
-            pieces[0], meanings[0] if meanings else None, detail, topical=topical
+            pieces[0], meanings[0] if meanings else None, detail, topical=topical, part=False
         )
         if whole.answer is not None:
             return self._explained(text, whole.answer, whole.rule, (whole,))
         parts = [whole]
         for number, piece in enumerate(pieces[1:], start=1):
             meaning = meanings[number] if meanings else None
-            parts.append(self._judge(piece, meaning, detail, topical=topical)[0])
+            parts.append(self._judge(piece, meaning, detail, topical=topical, part=True)[0])
         answers = {p.answer.id: p for p in parts[1:] if p.answer is not None}
         if meanings:
             # A part answers only what fits the whole post: one of the whole message's
@@ -297,12 +307,154 @@ class HybridMatcher:
         return Candidate(entry.id, kind, score)
 
     def _judge(
-        self, text: str, meaning: Meaning | None, detail: bool, *, topical: bool
+        self, text: str, meaning: Meaning | None, detail: bool, *, topical: bool, part: bool
     ) -> tuple[Part, Decision]:
         """One part's verdict (and the word engine's decision on it); ``topical``: the whole
-        message names social media."""
+        message names social media; ``part``: a sentence of a longer message."""
         decision, word_rule = self.lexical.decide(text)
-        return self._verdict(text, meaning, detail, decision, word_rule, topical), decision
+        if self.gate is not None and meaning is not None:
+            verdict = self._gated(self.gate, text, meaning, decision, word_rule, topical, part)
+        else:
+            verdict = self._verdict(text, meaning, detail, decision, word_rule, topical)
+        if detail and verdict.word is None:
+            ranked = self.lexical.rank(text, 1)
+            verdict = replace(verdict, word=ranked[0] if ranked else None)
+        return verdict, decision
+
+    def evidence(
+        self,
+        text: str,
+        meaning: Meaning,
+        decision: Decision,
+        *,
+        topical: bool,
+        part: bool,
+    ) -> list[tuple[int, Evidence]]:
+        """The candidate entries for one part and the evidence on each: the word engine's
+        answer and best suggestion and the two nearest in meaning, among the entries this
+        kind of message may get (a benefit answers only a question)."""
+        question = asks(text)
+        allowed = [question or is_objection for is_objection in self._objection]
+        order = meaning.order(allowed)
+        word_answer = decision.answer if decision.outcome is Outcome.ANSWER else None
+        best_word = decision.answer or (decision.suggestions[0] if decision.suggestions else None)
+        candidates: list[int] = []
+        for cand in (word_answer, best_word):
+            index = self._position.get(cand.id) if cand is not None else None
+            if index is not None and allowed[index] and index not in candidates:
+                candidates.append(index)
+        candidates += [i for i in order[:2] if i not in candidates]
+        if not candidates:
+            return []
+        assert self.index is not None
+        words = self.lexical.scores(text)
+        null = self.index.null
+        own_texts = self.index.self_scores
+        shift = self.null_weight * (float(null.mean()) - null)
+        ordinary = 100.0 * meaning.ordinary.similarity if meaning.ordinary is not None else 0.0
+        count = len(text.split())
+        found = []
+        for i in candidates:
+            entry_id = self._entries[i].id
+            score = 100.0 * float(meaning.entry[i])
+            others = [float(meaning.entry[j]) for j in order if j != i]
+            negative = self._nearest_negative(meaning, i)
+            own = meaning.nearest_negative(i)
+            start, stop = self.index.text_range(i)
+            found.append(
+                (
+                    i,
+                    Evidence(
+                        meaning=score,
+                        best_other=100.0 * others[0] if others else 0.0,
+                        first=order[0] == i,
+                        negative=100.0 * negative.similarity if negative is not None else 0.0,
+                        own_negative=100.0 * own.similarity if own is not None else 0.0,
+                        ordinary=ordinary,
+                        nearest_text=100.0 * meaning.nearest(i).similarity,
+                        words=words.get(entry_id, 0.0),
+                        words_other=max(
+                            (v for k, v in words.items() if k != entry_id), default=0.0
+                        ),
+                        words_answer=word_answer is not None and word_answer.id == entry_id,
+                        words_best=best_word is not None and best_word.id == entry_id,
+                        words_elsewhere=word_answer is not None and word_answer.id != entry_id,
+                        topical=topical,
+                        question=question,
+                        objection=self._objection[i],
+                        words_count=count,
+                        part=part,
+                        in_context=self.lexical.in_context(text, entry_id),
+                        chance=100.0 * float(null[i]),
+                        texts=stop - start,
+                        raw=score - 100.0 * float(shift[i]),
+                        own_texts=100.0 * float(own_texts[i]),
+                    ),
+                )
+            )
+        return found
+
+    def _gated(
+        self,
+        gate: Gate,
+        text: str,
+        meaning: Meaning,
+        decision: Decision,
+        word_rule: str,
+        topical: bool,
+        part: bool,
+    ) -> Part:
+        """One part's verdict by the learned gate: the likeliest candidate answers when the
+        gate gives it at least ``thresholds.gate`` (per cent). Requests to the channel,
+        praise (for an objection) and an entry's ``context``/``everyday`` lists still rule a
+        candidate out, as they do for the words."""
+        word = decision.answer or (decision.suggestions[0] if decision.suggestions else None)
+        found = self.evidence(text, meaning, decision, topical=topical, part=part)
+        if not found:
+            return Part(text, word, word_rule, rule="no entry may answer this kind of message")
+        best: tuple[float, int, Evidence] | None = None
+        blocked = ""
+        for index, evidence in found:
+            never = self._ruled_out(text, index, evidence)
+            if never is not None:
+                blocked = blocked or never
+                continue
+            p = gate.probability(evidence)
+            if evidence.words_answer and evidence.words >= WORD_SURE:
+                keep = self.thresholds.meaning_keep + (0.0 if topical else OFF_TOPIC_KEEP_EXTRA)
+                if evidence.meaning >= keep:
+                    p = 1.0  # one of the entry's own texts, and meaning agrees
+            if best is None or p > best[0]:
+                best = (p, index, evidence)
+        target = best[1] if best is not None else found[0][0]
+        order = meaning.order([self._objection[i] or asks(text) for i in range(len(self._entries))])
+        rivals = [i for i in order if i != target]
+        runner = rivals[0] if rivals else None
+        base = Part(
+            text,
+            word,
+            word_rule,
+            meaning=self._candidate(target, 100.0 * float(meaning.entry[target])),
+            nearest=meaning.nearest(target).text,
+            runner_up=(
+                self._candidate(runner, 100.0 * float(meaning.entry[runner]))
+                if runner is not None
+                else None
+            ),
+            negative=self._nearest_negative(meaning, target),
+            probability=best[0] if best is not None else None,
+        )
+        if best is None:
+            return _with(base, None, blocked)
+        p, index, evidence = best
+        bar = self.thresholds.gate / 100.0
+        why = ", ".join(
+            f"{name} {'+' if pull > 0 else '-'}" for name, pull in gate.reasons(evidence)
+        )
+        if p < bar:
+            return _with(base, None, f"{RULE_GATE}: {100 * p:.0f} % < {self.thresholds.gate:g} % ({why})")
+        answer = self._candidate(index, 100.0 * float(meaning.entry[index]))
+        return _with(base, answer, f"{RULE_GATE}: {100 * p:.0f} % ({why})")
 
     def _verdict(
         self,
@@ -405,6 +557,23 @@ class HybridMatcher:
             return _with(base, None, f"{word_rule}; meaning too close to a negative")
         return _with(base, self._candidate(target, score), RULE_RESCUE)
 
+    def _ruled_out(self, text: str, index: int, evidence: Evidence) -> str | None:
+        """Why a candidate may not answer whatever the gate says, or None: requests to the
+        channel and praise (for an objection), the entry's ``context``/``everyday`` lists, a
+        message at least as close to one of the entry's ``not_this`` as to the entry, or to
+        ordinary talk (:data:`ORDINARY_MARGIN` closer, for the words' own answer)."""
+        never = channel_rule(text, objection=self._objection[index])
+        if never is not None:
+            return never
+        if not (evidence.words_answer or evidence.in_context):
+            return "everyday talk (the entry's context/everyday)"
+        if evidence.own_negative and evidence.own_negative >= evidence.meaning:
+            return "the message is closer to one of the entry's not_this"
+        margin = ORDINARY_MARGIN if evidence.words_answer else 0.0
+        if evidence.ordinary >= evidence.meaning + margin:
+            return "the message is closer to ordinary talk"
+        return None
+
     def _meaning_overrules(self, meaning: Meaning, word: Candidate, order: list[int]) -> bool:
         """Whether another entry is nearer in meaning than the words' answer by
         ``DISAGREE`` x ``meaning_margin`` (never for a message that is one of the entry's
@@ -442,14 +611,4 @@ class HybridMatcher:
 
 
 def _with(part: Part, answer: Candidate | None, rule: str) -> Part:
-    return Part(
-        part.text,
-        part.word,
-        part.word_rule,
-        part.meaning,
-        part.nearest,
-        part.runner_up,
-        part.negative,
-        answer,
-        rule,
-    )
+    return replace(part, answer=answer, rule=rule)

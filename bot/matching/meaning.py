@@ -133,6 +133,7 @@ class MeaningIndex:
         self._neg_vectors = np.ascontiguousarray(vectors[n : n + m])
         self._ord_vectors = np.ascontiguousarray(vectors[n + m :])
         self.null = self._null_scores()
+        self._self_scores: NDArray[np.float32] | None = None
         # Entries with negatives, and where their negatives start (for np.maximum.reduceat).
         has_neg = self._neg_stops > self._neg_starts
         self._neg_entries = np.flatnonzero(has_neg)
@@ -178,6 +179,21 @@ class MeaningIndex:
         sims = _dot(self._ord_vectors, self._vectors)
         per_entry = self._scores(sims, _dot(self._ord_vectors, self._centroids))
         return np.asarray(np.quantile(per_entry, NULL_QUANTILE, axis=0), dtype=np.float32)
+
+    @property
+    def self_scores(self) -> NDArray[np.float32]:
+        """Per entry: the mean score of its own texts, each measured as unseen (against the
+        rest of the entry). A tight entry of a few close triggers scores its members higher
+        than a broad one; the gate reads a message's score against this (computed once)."""
+        if self._self_scores is None:
+            scores = np.zeros(self.entries, dtype=np.float32)
+            measured = self.measure(self._vectors, self.texts) if len(self.texts) else []
+            for e in range(self.entries):
+                start, stop = self.text_range(e)
+                if stop - start > 1:
+                    scores[e] = float(np.mean([measured[r].entry[e] for r in range(start, stop)]))
+            self._self_scores = scores
+        return self._self_scores
 
     @staticmethod
     def _encode(embedder: Embedder, texts: Sequence[str]) -> Vectors:

@@ -39,6 +39,10 @@ class Thresholds:
     meaning_negative_margin: float = 8.0
     """How far an answer's meaning must lead the nearest negative (its ``not_this``
     messages and the ordinary talk)."""
+    gate: float = 70.0
+    """With a model that ships a learned gate (``bot/matching/gate.py``), the least
+    probability (per cent) with which an entry answers; the four ``meaning_*`` thresholds
+    then apply only to a model without one."""
 
 
 @dataclass(frozen=True, slots=True)
