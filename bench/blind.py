@@ -39,15 +39,20 @@ REALISTIC = {
     "heldout31_realistic": SETS_DIR / "heldout31_realistic.yaml",
     "chatter_week32": SETS_DIR / "chatter_week32.yaml",
     "heldout33_today": SETS_DIR / "heldout33_today.yaml",
+    "heldout34_realistic": SETS_DIR / "heldout34_realistic.yaml",
+    "chatter_week35": SETS_DIR / "chatter_week35.yaml",
+    "heldout36_today": SETS_DIR / "heldout36_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
-25-27 the second, 28-30 the third, 31-33 the fourth; the encoder trains on all but the fourth
-round, less a dev quarter of each)."""
+25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth; the encoder trains on
+the first three rounds, less a dev quarter of each; the learned gate is fitted on those dev
+quarters and the fourth round; the fifth is blind)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
     "moderator_trial3": SETS_DIR / "moderator_trial3",
     "moderator_trial4": SETS_DIR / "moderator_trial4",
+    "moderator_trial5": SETS_DIR / "moderator_trial5",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the

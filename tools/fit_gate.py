@@ -16,7 +16,9 @@ model give the same file.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -55,7 +57,7 @@ TIDY: tuple[str, ...] = tuple(
 high): fitted on as one more group, so the gate learns that a clear word answer in the tidy
 style ("sounds like a solution looking for a problem") stands; never measured in ``--cv``."""
 L2 = 1.0
-import os
+
 TIDY_WEIGHT = float(os.environ.get("TIDY", "0.25"))
 THRESHOLDS = (50.0, 60.0, 65.0, 70.0)
 
@@ -167,13 +169,11 @@ def cross_validate(found: dict[str, tuple[HybridMatcher, list[Row]]]) -> None:
             total[2] += wrong
             line.append(f"{label}: {100 * right / n:5.1f} % / {wrong:2d}")
         matcher.gate = None
-        print("  ".join(line))
-    print(
-        f"{'all':18s}  "
-        + "  ".join(
-            f"{label}: {100 * r / n:5.1f} % / {w:2d}" for label, (n, r, w) in totals.items()
-        )
+        sys.stdout.write("  ".join(line) + "\n")
+    figures = "  ".join(
+        f"{label}: {100 * r / n:5.1f} % / {w:2d}" for label, (n, r, w) in totals.items()
     )
+    sys.stdout.write(f"{'all':18s}  {figures}\n")
 
 
 def main() -> None:
@@ -195,7 +195,7 @@ def main() -> None:
     model_id = next(iter(found.values()))[0].model_id
     gate = _gate(x, y, model_id, r)
     gate.save(DEFAULT_MODEL_DIR / GATE_FILE)
-    print(f"wrote {DEFAULT_MODEL_DIR / GATE_FILE}: {gate.recipe}")
+    sys.stdout.write(f"wrote {DEFAULT_MODEL_DIR / GATE_FILE}: {gate.recipe}\n")
 
 
 if __name__ == "__main__":

@@ -240,4 +240,9 @@ def fit(
         w -= step
         if float(np.abs(step).max()) < 1e-9:
             break
-    return [float(v) for v in w[:-1]], [float(v) for v in mean], [float(v) for v in scale], float(w[-1])
+    return (
+        [float(v) for v in w[:-1]],
+        [float(v) for v in mean],
+        [float(v) for v in scale],
+        float(w[-1]),
+    )

@@ -452,7 +452,9 @@ class HybridMatcher:
             f"{name} {'+' if pull > 0 else '-'}" for name, pull in gate.reasons(evidence)
         )
         if p < bar:
-            return _with(base, None, f"{RULE_GATE}: {100 * p:.0f} % < {self.thresholds.gate:g} % ({why})")
+            return _with(
+                base, None, f"{RULE_GATE}: {100 * p:.0f} % < {self.thresholds.gate:g} % ({why})"
+            )
         answer = self._candidate(index, 100.0 * float(meaning.entry[index]))
         return _with(base, answer, f"{RULE_GATE}: {100 * p:.0f} % ({why})")
 

@@ -38,26 +38,32 @@ def _present(spec: EvalSet) -> EvalSet:
 
 
 _BLIND = {
-    "heldout31_realistic_blind": "73.6 % right, 4.1 % wrong (9 of 220), 100 % silent at its one"
-    " look (issue 12's realistic style; words alone 55.5 %, 9 wrong; the matcher before the"
-    " centroid scores 70.5 %, 5 wrong)",
-    "chatter_week32_blind": "98.7 % silent, 5 of 382 answered at its one look (words alone 11;"
-    " the matcher before 4; goal 99.5 %)",
-    "heldout33_today_blind": "72.9 % right, 3.0 % wrong (5 of 166), 100 % silent at its one"
-    " look (issue 14's topics and look-alike talk; words alone 48.8 %, 11 wrong; the matcher"
-    " before 63.9 %, 7 wrong)",
+    "heldout31_realistic_blind": "67.3 % right, 2.3 % wrong (5 of 220), 100 % silent with the"
+    " learned gate, which is fitted on it (73.6 %, 9 wrong at its one look with the hand rules;"
+    " words alone 55.5 %)",
+    "chatter_week32_blind": "99.5 % silent less a hair: 2 of 382 answered with the learned gate,"
+    " which is fitted on it (5 at its one look with the hand rules; words alone 11)",
+    "heldout33_today_blind": "78.9 % right, 1.8 % wrong (3 of 166) with the learned gate, which"
+    " is fitted on it (72.9 %, 5 wrong at its one look with the hand rules; words alone 48.8 %)",
+    "heldout34_realistic_blind": "71.8 % right, 0.9 % wrong (2 of 220), 100 % silent at its one"
+    " look (the hand rules 76.8 %, 8 wrong, 96.4 % silent; words alone 55.5 %, 12 wrong)",
+    "chatter_week35_blind": "98.4 % silent, 6 of 381 answered at its one look (the hand rules 9;"
+    " words alone 11; goal 99.5 %)",
+    "heldout36_today_blind": "83.2 % right, 0.6 % wrong (1 of 167), 100 % silent at its one look"
+    " (the hand rules 83.2 %, 5 wrong; words alone 53.9 %, 14 wrong)",
 }
-"""The fourth round of blind sets (2026-11-30): their totals at their one look."""
-_REGRESSED = {
-    "chatter_team": "97.5 % silent, 2.5 % wrong (4 of 160 answered; 1 before the centroid"
-    " scores): meaning alone now answers a few short team-chat lines",
-}
-"""Tuning sets that got worse with the centroid scores (their figures now)."""
+"""The fourth round of blind sets (no longer blind: the learned gate is fitted on them; their
+figures now) and the fifth (2026-11-30, evening: totals at their one look)."""
+_REGRESSED: dict[str, str] = {}
+"""Tuning sets that got worse with a change (their figures now); none at present."""
 _RIGHT_BELOW_BAR = {k: v for k, v in _BLIND.items() if "week" not in k}
 """Blind sets expected to miss the 92 % bar (their totals at their one look)."""
-_PRECISION_BELOW_BAR = {**_RIGHT_BELOW_BAR, **_REGRESSED}
-"""Sets expected to miss the precision bar (the realistic ones have their own; the blind week
-clears this bar, 96 % silent, and misses its own, 99.5 %)."""
+_PRECISION_BELOW_BAR = {
+    "heldout31_realistic_blind": _BLIND["heldout31_realistic_blind"],
+    **_REGRESSED,
+}
+"""Sets expected to miss the precision bar (the other blind sets clear it with the learned
+gate; the weeks miss their own bar, 99.5 %)."""
 
 
 def _expected_to_fail(names: dict[str, str], spec: EvalSet) -> Any:
@@ -83,15 +89,17 @@ def test_precision(spec: EvalSet) -> None:
 
 
 _REALISTIC_BELOW_BAR = {
-    "heldout21_realistic": "87.7 % right, 1.1 % wrong (3 of 261), 100 % silent (74.7 %, 7"
+    "heldout21_realistic": "85.4 % right, 0.4 % wrong (1 of 261), 100 % silent (74.7 %, 7"
     " wrong at its one blind look; trained on all but a dev quarter since)",
-    "heldout25_realistic": "78.2 % right, 2.6 % wrong (6 of 234), 98.4 % silent (72.2 %, 11"
+    "heldout24_today": "89.4 % right, 0.6 % wrong (1 of 170), 98.5 % silent with the learned"
+    " gate (90.0 %, 0 wrong with the hand rules); trained on all but a dev quarter",
+    "heldout25_realistic": "73.5 % right, 1.7 % wrong (4 of 234), 98.4 % silent (72.2 %, 11"
     " wrong at its one blind look; trained on all but a dev quarter since)",
-    "heldout27_today": "80.8 % right, 2.3 % wrong (4 of 172), 98.4 % silent (67.4 %, 5 wrong at"
+    "heldout27_today": "82.6 % right, 2.3 % wrong (4 of 172), 98.4 % silent (67.4 %, 5 wrong at"
     " its one blind look; trained on all but a dev quarter since)",
-    "heldout28_realistic": "82.2 % right, 2.8 % wrong (5 of 180), 98.0 % silent (78.3 %, 4 wrong"
+    "heldout28_realistic": "79.4 % right, 0.6 % wrong (1 of 180), 98.0 % silent (78.3 %, 4 wrong"
     " at its one blind look; trained on all but a dev quarter since)",
-    "heldout30_today": "75.3 % right, 3.4 % wrong (5 of 146), 100 % silent (65.1 %, 8 wrong at"
+    "heldout30_today": "80.8 % right, 2.7 % wrong (4 of 146), 100 % silent (65.1 %, 8 wrong at"
     " its one blind look; trained on all but a dev quarter since)",
 }
 """Realistic sets, blind at one look and trained on since, expected to miss issue 12's bar
@@ -137,10 +145,7 @@ def test_right_decisions(spec: EvalSet) -> None:
     "name",
     [
         "chatter",
-        pytest.param(
-            "chatter_team",
-            marks=pytest.mark.xfail(reason=_REGRESSED["chatter_team"], strict=False),
-        ),
+        "chatter_team",
         "chatter2",
     ],
 )
@@ -161,13 +166,14 @@ def test_realistic_tuning_does_not_regress() -> None:
 
 
 _WEEK_BELOW_BAR = {
-    "chatter_week23": "99.0 % silent (4 of 400 answered); 98.5 % at its one blind look; the"
+    "chatter_week23": "99.25 % silent (3 of 400 answered); 98.5 % at its one blind look; the"
     " goal is 99.5 %",
-    "chatter_week26": "98.5 % silent (6 of 400 answered); 96.75 % at its one blind look; the"
+    "chatter_week26": "98.75 % silent (5 of 400 answered); 96.75 % at its one blind look; the"
     " goal is 99.5 %",
-    "chatter_week29": "98.0 % silent (7 of 350 answered); 97.7 % at its one blind look; the"
+    "chatter_week29": "98.6 % silent (5 of 350 answered); 97.7 % at its one blind look; the"
     " goal is 99.5 %",
     "chatter_week32_blind": _BLIND["chatter_week32_blind"],
+    "chatter_week35_blind": _BLIND["chatter_week35_blind"],
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -178,7 +184,13 @@ _WEEK_BELOW_BAR = {
         pytest.param(n, marks=pytest.mark.xfail(reason=_WEEK_BELOW_BAR[n], strict=False))
         if n in _WEEK_BELOW_BAR
         else n
-        for n in ("chatter_week23", "chatter_week26", "chatter_week29", "chatter_week32_blind")
+        for n in (
+            "chatter_week23",
+            "chatter_week26",
+            "chatter_week29",
+            "chatter_week32_blind",
+            "chatter_week35_blind",
+        )
     ],
 )
 def test_a_week_of_ordinary_talk_is_left_alone(name: str) -> None:
