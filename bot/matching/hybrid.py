@@ -449,7 +449,8 @@ class HybridMatcher:
         p, index, evidence = best
         bar = self.thresholds.gate / 100.0
         why = ", ".join(
-            f"{name} {'+' if pull > 0 else '-'}" for name, pull in gate.reasons(evidence)
+            f"{name.replace('_', ' ')} {'+' if pull > 0 else '-'}"
+            for name, pull in gate.reasons(evidence)
         )
         if p < bar:
             return _with(

@@ -70,6 +70,8 @@ def why_card(explanation: Explanation, *, escape: Escape = _plain) -> Card:
         else:
             runner = "none"
         fields.append(Field("Runner-up and margin", runner, False))
+        if part.probability is not None:
+            fields.append(Field("Learned gate", f"{100 * part.probability:.0f} %", True))
         if part.negative is not None:
             fields.append(
                 Field(

@@ -15,6 +15,7 @@ import yaml
 from bot.bot import WhyTwitterBot
 from bot.cogs.moderators import MODERATORS_ONLY
 from bot.kb import store
+from bot.matching.hybrid import RULE_GATE
 from bot.matching.types import Outcome
 from bot.service.home import NOT_HOME
 from tests.cogs.helpers import BotEnv, BotWorld, required_permissions
@@ -137,7 +138,10 @@ async def test_why_explains_an_objection_and_chit_chat(w: World) -> None:
         assert whole.nearest in fields["Nearest trigger"]
         assert f"`{whole.runner_up.id}`" in fields["Runner-up and margin"]
         assert f"margin {whole.margin:.1f}" in fields["Runner-up and margin"]
-        assert fields["Rule"] == "words and meaning agree"
+        assert whole.probability is not None
+        assert fields["Rule"] == explained.rule
+        assert explained.rule.startswith(RULE_GATE)
+        assert fields["Learned gate"] == f"{100 * whole.probability:.0f} %"
         assert "Blocked by" not in fields
 
         silent = await reply(await kb(w, "why", w.admin, {"message": CHITCHAT}))

@@ -31,6 +31,7 @@ def test_an_answer_shows_every_figure_and_its_rule() -> None:
         negative=Nearest("busy day in clinic", 0.5),
         answer=BUSY,
         rule="words and meaning agree",
+        probability=0.934,
     )
     decision = Decision(part.text, Outcome.ANSWER, answer=BUSY)
     card = why_card(Explanation(decision, "words and meaning agree", (part,), "model-x"))
@@ -41,6 +42,7 @@ def test_an_answer_shows_every_figure_and_its_rule() -> None:
     assert got["Nearest trigger"] == "“I'm too busy for Twitter.”"
     assert got["Runner-up and margin"] == "`whats-the-point` 60.0 (margin 28.0)"
     assert got["Nearest negative"] == "“busy day in clinic” 50.0"
+    assert got["Learned gate"] == "93 %"
     assert got["Rule"] == "words and meaning agree"
     assert "Blocked by" not in got
     assert "model-x" in card.footer
