@@ -42,17 +42,21 @@ REALISTIC = {
     "heldout34_realistic": SETS_DIR / "heldout34_realistic.yaml",
     "chatter_week35": SETS_DIR / "chatter_week35.yaml",
     "heldout36_today": SETS_DIR / "heldout36_today.yaml",
+    "heldout37_realistic": SETS_DIR / "heldout37_realistic.yaml",
+    "chatter_week38": SETS_DIR / "chatter_week38.yaml",
+    "heldout39_today": SETS_DIR / "heldout39_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
-25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth; the encoder trains on
-the first three rounds, less a dev quarter of each; the learned gate is fitted on those dev
-quarters and the fourth round; the fifth is blind)."""
+25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth; the
+encoder trains on the first three rounds, less a dev quarter of each; the learned gate is
+fitted on those dev quarters and the fourth round; the fifth was read; the sixth is blind)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
     "moderator_trial3": SETS_DIR / "moderator_trial3",
     "moderator_trial4": SETS_DIR / "moderator_trial4",
     "moderator_trial5": SETS_DIR / "moderator_trial5",
+    "moderator_trial6": SETS_DIR / "moderator_trial6",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the

@@ -17,7 +17,7 @@ from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import Objection
 from bot.service.check import check_knowledge
 
-# Five trials, each by a moderator who saw only knowledge/README.md and a topic list.
+# Six trials, each by a moderator who saw only knowledge/README.md and a topic list.
 
 
 @pytest.mark.parametrize(
@@ -50,6 +50,15 @@ from bot.service.check import check_knowledge
             marks=pytest.mark.xfail(
                 reason="1 of the moderator's 9 examples does not get its own answer (at its one"
                 " look, 2026-11-30, with the learned gate; 5 with the hand rules); issue 12's"
+                " goal is unmet",
+                strict=True,
+            ),
+        ),
+        pytest.param(
+            "moderator_trial6",
+            marks=pytest.mark.xfail(
+                reason="2 of the moderator's 9 examples do not get their own answer (at its one"
+                " look, 2026-11-30, with the learned gate; 4 with the hand rules); issue 12's"
                 " goal is unmet",
                 strict=True,
             ),
