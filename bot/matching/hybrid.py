@@ -427,7 +427,8 @@ class HybridMatcher:
             if best is None or p > best[0]:
                 best = (p, index, evidence)
         target = best[1] if best is not None else found[0][0]
-        order = meaning.order([self._objection[i] or asks(text) for i in range(len(self._entries))])
+        question = asks(text)
+        order = meaning.order([question or is_objection for is_objection in self._objection])
         rivals = [i for i in order if i != target]
         runner = rivals[0] if rivals else None
         base = Part(
