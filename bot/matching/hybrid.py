@@ -9,6 +9,11 @@
   question; requests to the channel and praise are never answered (the engine's rules). A
   message that names no social media needs ``OFF_TOPIC_EXTRA`` more, and a short part of one
   is never answered on meaning alone.
+* **The learned gate** (:mod:`bot.matching.gate`), when the model ships one, replaces the
+  thresholds above: it weighs the evidence on each candidate entry together and the likeliest
+  answers at ``thresholds.gate`` per cent; the rules that rule an entry out (benefits only for
+  questions, requests, praise, ``context``/``everyday``, ``not_this``, ordinary talk) still
+  apply (:meth:`HybridMatcher._ruled_out`).
 * **Parts.** A long post or a reply is judged whole first, then sentence by sentence
   (``split.units``); parts answer only when they agree on one entry.
 
@@ -414,20 +419,22 @@ class HybridMatcher:
             return Part(text, word, word_rule, rule="no entry may answer this kind of message")
         best: tuple[float, int, Evidence] | None = None
         blocked = ""
+        sure = False
         for index, evidence in found:
             never = self._ruled_out(text, index, evidence)
             if never is not None:
                 blocked = blocked or never
                 continue
             p = gate.probability(evidence)
-            if evidence.words_answer and evidence.words >= WORD_SURE:
-                keep = self.thresholds.meaning_keep + (0.0 if topical else OFF_TOPIC_KEEP_EXTRA)
-                if evidence.meaning >= keep:
-                    p = 1.0  # one of the entry's own texts, and meaning agrees
+            own_text = evidence.words_answer and evidence.words >= WORD_SURE
+            keep = self.thresholds.meaning_keep + (0.0 if topical else OFF_TOPIC_KEEP_EXTRA)
+            if own_text and evidence.meaning >= keep:
+                p = 1.0  # one of the entry's own texts, and meaning agrees
             if best is None or p > best[0]:
                 best = (p, index, evidence)
+                sure = own_text and p == 1.0
         target = best[1] if best is not None else found[0][0]
-        question = asks(text)
+        question = found[0][1].question
         order = meaning.order([question or is_objection for is_objection in self._objection])
         rivals = [i for i in order if i != target]
         runner = rivals[0] if rivals else None
@@ -458,6 +465,8 @@ class HybridMatcher:
                 base, None, f"{RULE_GATE}: {100 * p:.0f} % < {self.thresholds.gate:g} % ({why})"
             )
         answer = self._candidate(index, 100.0 * float(meaning.entry[index]))
+        if sure:
+            why = "one of the entry's own texts, and meaning agrees"
         return _with(base, answer, f"{RULE_GATE}: {100 * p:.0f} % ({why})")
 
     def _verdict(

@@ -144,3 +144,14 @@ def test_without_a_gate_the_hand_rules_decide() -> None:
     )
     assert matcher.gate is None
     assert not matcher.explain("clinic eats every hour I have").rule.startswith(RULE_GATE)
+
+
+def test_one_of_an_entrys_own_texts_gets_it_whatever_the_gate_says() -> None:
+    # A moderator's trigger works as written, when meaning agrees (at least meaning_keep).
+    sceptical = toy(lead_gate(bias=-20.0))
+    explained = sceptical.explain("i don't have time for twitter")
+    assert explained.decision.answer is not None
+    assert explained.decision.answer.id == "too-busy"
+    assert "one of the entry's own texts" in explained.rule
+    # A message merely near it in meaning does not.
+    assert sceptical.match("clinic eats every hour I have").outcome is not Outcome.ANSWER
