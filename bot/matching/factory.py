@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.kb.model import KnowledgeBase
-from bot.matching.gate import GATE_FILE, Gate
+from bot.matching.gate import GATE_FILE, Gate, GateError
 from bot.matching.hybrid import HybridMatcher
 from bot.matching.meaning import Embedder, Vectors
 from bot.matching.types import Thresholds
@@ -135,15 +135,19 @@ def load_gate(model_dir: Path | None, model_id: str) -> Gate | None:
     """The learned gate in the model's directory (``gate.json``), read once per process;
     None (the hand rules decide) when there is none or it was fitted for another model.
 
-    Raises :class:`bot.matching.gate.GateError` for a file that exists but is malformed.
+    Raises ``semantic.ModelError`` (one line naming the file and the fix, like a broken model)
+    for a file that exists but is malformed.
     """
-    from bot.matching.semantic import DEFAULT_MODEL_DIR
+    from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
 
     path = (model_dir if model_dir is not None else DEFAULT_MODEL_DIR) / GATE_FILE
     key = (path, model_id)
     with _lock:
         if key not in _gates:
-            gate = Gate.load(path) if path.exists() else None
+            try:
+                gate = Gate.load(path) if path.exists() else None
+            except GateError as exc:
+                raise ModelError(str(exc)) from exc
             if gate is not None and gate.model_id != model_id:
                 log.warning(
                     "%s was fitted for model %s, not %s: the hand rules decide "

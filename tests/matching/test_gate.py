@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.kb.model import EntryKind
+from bot.matching.factory import load_gate
 from bot.matching.gate import FEATURES, GATE_FILE, Evidence, Gate, GateError, fit
 from bot.matching.hybrid import RULE_GATE, HybridMatcher
-from bot.matching.semantic import DEFAULT_MODEL_DIR
+from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
 from bot.matching.types import Outcome
 from tests.matching.test_hybrid import CONCEPTS, TOY, kb_with_negatives
 from tests.matching.toy_encoder import ToyEncoder
@@ -78,6 +79,19 @@ def test_a_gate_survives_a_round_trip_and_a_stale_file_is_refused(tmp_path: Path
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(GateError, match="cannot read"):
         Gate.load(path)
+
+
+def test_a_broken_gate_file_stops_the_start_like_a_broken_model(tmp_path: Path) -> None:
+    (tmp_path / GATE_FILE).write_text('{"features": ["meaning"]}', encoding="utf-8")
+    with pytest.raises(ModelError, match=GATE_FILE):
+        load_gate(tmp_path, "some-model")
+    assert load_gate(tmp_path / "none-here", "some-model") is None  # no gate: the hand rules
+
+
+def test_a_gate_for_another_model_is_not_used(tmp_path: Path) -> None:
+    lead_gate().save(tmp_path / GATE_FILE)  # fitted for "toy"
+    assert load_gate(tmp_path, "another-model") is None
+    assert load_gate(tmp_path, "toy") == lead_gate()
 
 
 def test_the_bundled_gate_loads_and_names_its_recipe() -> None:
