@@ -184,14 +184,24 @@ class MeaningIndex:
     def self_scores(self) -> NDArray[np.float32]:
         """Per entry: the mean score of its own texts, each measured as unseen (against the
         rest of the entry). A tight entry of a few close triggers scores its members higher
-        than a broad one; the gate reads a message's score against this (computed once)."""
+        than a broad one; the gate reads a message's score against this (computed once, the
+        same figures :meth:`measure` gives with each text unseen, in one product per entry)."""
         if self._self_scores is None:
             scores = np.zeros(self.entries, dtype=np.float32)
-            measured = self.measure(self._vectors, self.texts) if len(self.texts) else []
+            w = self.nearest_weight
             for e in range(self.entries):
                 start, stop = self.text_range(e)
-                if stop - start > 1:
-                    scores[e] = float(np.mean([measured[r].entry[e] for r in range(start, stop)]))
+                if stop - start < 2:
+                    continue
+                own = self._vectors[start:stop]  # unit rows
+                sims = _dot(own, own)
+                np.fill_diagonal(sims, -1.0)  # a text is not its own nearest
+                # The cosine to the centroid of the entry's other texts: v.(S - v) / |S - v|.
+                total = self._sums[e]
+                along = own @ total
+                rest_norm = np.sqrt(np.maximum(float(total @ total) - 2.0 * along + 1.0, 1e-12))
+                centroid = (along - 1.0) / rest_norm
+                scores[e] = float(np.mean(w * sims.max(axis=1) + (1.0 - w) * centroid))
             self._self_scores = scores
         return self._self_scores
 
