@@ -221,6 +221,9 @@ class HybridMatcher:
             else None
         )
         self.gate = gate if self.index is not None else None
+        if self.gate is not None and self.index is not None:
+            # Computed here (start-up, a reload), not on the first message after one.
+            _ = self.index.self_scores
         self._entries = kb.entries
         self._position = {e.id: i for i, e in enumerate(self._entries)}
         self._objection = [e.kind == EntryKind.OBJECTION for e in self._entries]
@@ -320,7 +323,7 @@ class HybridMatcher:
         if self.gate is not None and meaning is not None:
             verdict = self._gated(self.gate, text, meaning, decision, word_rule, topical, part)
         else:
-            verdict = self._verdict(text, meaning, detail, decision, word_rule, topical)
+            verdict = self._verdict(text, meaning, decision, word_rule, topical)
         if detail and verdict.word is None:
             ranked = self.lexical.rank(text, 1)
             verdict = replace(verdict, word=ranked[0] if ranked else None)
@@ -473,16 +476,12 @@ class HybridMatcher:
         self,
         text: str,
         meaning: Meaning | None,
-        detail: bool,
         decision: Decision,
         word_rule: str,
         topical: bool,
     ) -> Part:
-        """The word engine's verdict, checked or rescued by meaning."""
+        """The word engine's verdict, checked or rescued by meaning (the hand rules)."""
         word = decision.answer or (decision.suggestions[0] if decision.suggestions else None)
-        if word is None and detail:
-            ranked = self.lexical.rank(text, 1)
-            word = ranked[0] if ranked else None
         word_answer = decision.answer if decision.outcome is Outcome.ANSWER else None
         if meaning is None:
             rule = word_rule if word_answer is None else f"{word_rule}; {RULE_WORDS_ONLY}"
