@@ -4,19 +4,19 @@
     python -m tools.fit_gate --cv       # leave one group out: figures per group and in all
 
 The gate reads the evidence on each candidate entry of a message (``HybridMatcher.evidence``)
-and is fitted on labelled messages the encoder never trained on, so their meaning scores are
-what a new message gets: the dev quarters of the spent realistic sets and weeks
+and is fitted mostly on labelled messages the encoder never trained on, so their meaning
+scores are what a new message gets: the dev quarters of the spent realistic sets and weeks
 (``bench.semantic.is_dev_line``), the sets of the fourth blind round (looked at once, then
 spent), and moderator trials 3 and 4 with their entries added to the knowledge base (a
-moderator's new entry). A candidate is right when it is the message's label; every part of
-a long post is a row (its sentences as well as the whole). Deterministic: the same sets and
-model give the same file.
+moderator's new entry). The tidy tuning sets (trained on) join at a quarter weight
+(:data:`TIDY`). A candidate is right when it is the message's label; every part of a long post
+is a row (its sentences as well as the whole). Deterministic: the same sets and model give the
+same file.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -32,7 +32,6 @@ from bot.matching.gate import GATE_FILE, Gate, fit
 from bot.matching.hybrid import HybridMatcher
 from bot.matching.semantic import DEFAULT_MODEL_DIR
 from bot.matching.split import units
-from bot.matching.types import Outcome
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "round1_dev": (
@@ -58,10 +57,11 @@ high): fitted on as one more group, so the gate learns that a clear word answer 
 style ("sounds like a solution looking for a problem") stands; never measured in ``--cv``."""
 L2 = 1.0
 
-TIDY_WEIGHT = float(os.environ.get("TIDY", "0.25"))
+TIDY_WEIGHT = 0.25
+"""The tidy group's weight per row: it is large, and its meaning scores are optimistic."""
 THRESHOLDS = (50.0, 60.0, 65.0, 70.0)
 
-Row = tuple[str, str]  # (message, label id or "none")
+Row = tuple[str, str, str]  # (message, label id or "none", kind): ``bench.blind.labelled``
 
 
 def _set_path(name: str) -> Path:
@@ -76,16 +76,17 @@ def groups() -> dict[str, tuple[HybridMatcher, list[Row]]]:
     for group, names in GROUPS.items():
         rows: list[Row] = []
         for name in names:
-            for text, label, _kind in blind.labelled(_set_path(name)):
-                if name not in SPENT_SETS or is_dev_line(text):
-                    rows.append((text, label))
+            rows += [
+                row
+                for row in blind.labelled(_set_path(name))
+                if name not in SPENT_SETS or is_dev_line(row[0])
+            ]
         found[group] = (bundled, rows)
-    if TIDY_WEIGHT:
-        rows = []
-        for spec in EVAL_SETS:
-            if spec.name in TIDY:
-                rows += [(t, label) for t, label, _ in blind.labelled(spec.path)]
-        found["tidy"] = (bundled, rows)
+    tidy: list[Row] = []
+    for spec in EVAL_SETS:
+        if spec.name in TIDY:
+            tidy += blind.labelled(spec.path)
+    found["tidy"] = (bundled, tidy)
     for trial in TRIAL_GROUPS:
         folder = blind.TRIALS[trial]
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,8 +94,7 @@ def groups() -> dict[str, tuple[HybridMatcher, list[Row]]]:
             shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
             shutil.copy(folder / "entries.yaml", kb_dir / "moderator-topics.yaml")
             matcher = build_matcher(load_knowledge(kb_dir), config)
-        rows = [(t, label) for t, label, _ in blind.labelled(folder / "messages.yaml")]
-        found[trial] = (matcher, rows)
+        found[trial] = (matcher, blind.labelled(folder / "messages.yaml"))
     return found
 
 
@@ -102,7 +102,7 @@ def records(matcher: HybridMatcher, rows: list[Row]) -> tuple[list[list[float]],
     """One feature row per candidate entry of every part of every message; 1 for the label."""
     x: list[list[float]] = []
     y: list[float] = []
-    for text, label in rows:
+    for text, label, _kind in rows:
         pieces = units(text)
         meanings = matcher.meaning_of(pieces)
         if not meanings:
@@ -123,27 +123,13 @@ def _gate(x: list[list[float]], y: list[float], model_id: str, r: list[float]) -
         f"tools/fit_gate.py: L2-regularised logistic regression (l2={L2:g}) on "
         f"{len(y)} candidate rows ({int(sum(y))} right) of never-trained lines: "
         + ", ".join([*GROUPS, *TRIAL_GROUPS])
+        + f"; and the tidy tuning sets at weight {TIDY_WEIGHT:g}"
     )
     return Gate(tuple(weights), tuple(mean), tuple(scale), bias, model_id, recipe)
 
 
 def _weight(group: str) -> float:
     return TIDY_WEIGHT if group == "tidy" else 1.0
-
-
-def measure(matcher: HybridMatcher, rows: list[Row]) -> tuple[int, int, int]:
-    """(messages, right decisions, wrong answers)."""
-    right = wrong = 0
-    for text, label in rows:
-        decision = matcher.match(text)
-        got = (
-            decision.answer.id
-            if decision.outcome is Outcome.ANSWER and decision.answer is not None
-            else "none"
-        )
-        right += got == label
-        wrong += got not in ("none", label)
-    return len(rows), right, wrong
 
 
 def cross_validate(found: dict[str, tuple[HybridMatcher, list[Row]]]) -> None:
@@ -162,7 +148,9 @@ def cross_validate(found: dict[str, tuple[HybridMatcher, list[Row]]]) -> None:
         ]:
             matcher.gate = gate
             matcher.thresholds = replace(matcher.thresholds, gate=bar or 70.0)
-            n, right, wrong = measure(matcher, rows)
+            figures = blind.detail(matcher, rows)
+            n, wrong = figures["messages"], figures["wrong_answers"]
+            right = round(figures["right"] * n)
             total = totals.setdefault(label, [0, 0, 0])
             total[0] += n
             total[1] += right
