@@ -45,11 +45,21 @@ REALISTIC = {
     "heldout37_realistic": SETS_DIR / "heldout37_realistic.yaml",
     "chatter_week38": SETS_DIR / "chatter_week38.yaml",
     "heldout39_today": SETS_DIR / "heldout39_today.yaml",
+    "heldout40_realistic": SETS_DIR / "heldout40_realistic.yaml",
+    "chatter_week41": SETS_DIR / "chatter_week41.yaml",
+    "heldout42_today": SETS_DIR / "heldout42_today.yaml",
+    "heldout43_realistic": SETS_DIR / "heldout43_realistic.yaml",
+    "chatter_week44": SETS_DIR / "chatter_week44.yaml",
+    "heldout45_today": SETS_DIR / "heldout45_today.yaml",
+    "heldout46_realistic": SETS_DIR / "heldout46_realistic.yaml",
+    "chatter_week47": SETS_DIR / "chatter_week47.yaml",
+    "heldout48_today": SETS_DIR / "heldout48_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
-25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth; the
-encoder trains on the first three rounds, less a dev quarter of each; the learned gate is
-fitted on those dev quarters and the fourth round; the fifth was read; the sixth is blind)."""
+25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth, 40-42
+the seventh, 43-45 the eighth, 46-48 the ninth; the encoder trains on the first three rounds,
+less a dev quarter of each; the learned gate is fitted on those dev quarters and the fourth
+round; the fifth to seventh were read; the eighth and ninth are blind)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
@@ -57,11 +67,14 @@ TRIALS = {
     "moderator_trial4": SETS_DIR / "moderator_trial4",
     "moderator_trial5": SETS_DIR / "moderator_trial5",
     "moderator_trial6": SETS_DIR / "moderator_trial6",
+    "moderator_trial7": SETS_DIR / "moderator_trial7",
+    "moderator_trial8": SETS_DIR / "moderator_trial8",
+    "moderator_trial9": SETS_DIR / "moderator_trial9",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the
 first two trials' topics as extra entries (``tools/build_model.py``, ``TRIAL_TOPICS``); the
-last two measure a moderator's new entry."""
+learned gate is fitted on trials 3 and 4; the later ones measure a moderator's new entry."""
 
 
 def labelled(path: Path) -> list[tuple[str, str, str]]:

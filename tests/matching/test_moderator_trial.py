@@ -1,5 +1,6 @@
-"""A moderator's three new entries, written from knowledge/README.md alone (12 triggers and 3
-examples each, no synonyms, context or everyday lists), pass `check` beside the bundled ones.
+"""A moderator's three new entries, written from knowledge/README.md alone (a dozen triggers,
+12 to 14, and 3 examples each; no synonyms, context or everyday lists), pass `check` beside the
+bundled ones.
 
 How well they then answer unseen messages is measured by `make bench` (bench/blind.py), not
 asserted here: that set is blind.
@@ -17,7 +18,7 @@ from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import Objection
 from bot.service.check import check_knowledge
 
-# Six trials, each by a moderator who saw only knowledge/README.md and a topic list.
+# Nine trials, each by a moderator who saw only knowledge/README.md and a topic list.
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,24 @@ from bot.service.check import check_knowledge
                 strict=True,
             ),
         ),
+        pytest.param(
+            "moderator_trial7",
+            marks=pytest.mark.xfail(
+                reason="1 of the moderator's 9 examples does not get its own answer (at its one"
+                " look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
+        # Trial 8 passes at its one look (2026-11-30).
+        "moderator_trial8",
+        pytest.param(
+            "moderator_trial9",
+            marks=pytest.mark.xfail(
+                reason="3 of the moderator's 9 examples do not get their own answer (at its one"
+                " look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
     ],
 )
 def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
@@ -71,7 +90,8 @@ def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
     shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
     shutil.copy(folder / "entries.yaml", kb_dir / "moderator-topics.yaml")
     entries = yaml.safe_load((folder / "entries.yaml").read_text(encoding="utf-8"))["objections"]
-    assert [(len(e["triggers"]), len(e["examples"])) for e in entries] == [(12, 3)] * 3
+    assert len(entries) == 3
+    assert all(12 <= len(e["triggers"]) <= 14 and len(e["examples"]) == 3 for e in entries)
     report = check_knowledge(kb_dir)
     assert report.ok, report.format()
     assert {e["id"] for e in entries} <= {o.id for o in report_objections(kb_dir)}
