@@ -44,6 +44,8 @@ def diff_kbs(old: KnowledgeBase, new: KnowledgeBase) -> KBDiff:
         other.append("synonyms")
     if old.ordinary != new.ordinary:
         other.append("ordinary talk")
+    if old.phrasings != new.phrasings:
+        other.append("phrasings")
     if [i for i in old_ids if i in new_set] != [i for i in new_ids if i in old_set]:
         other.append("order")
     return KBDiff(added, changed, removed, tuple(other))

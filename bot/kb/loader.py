@@ -570,6 +570,8 @@ class _Collected:
     ids: dict[str, tuple[str, int]] = field(default_factory=dict)
     refs: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, owner, ref
     ordinary: dict[str, tuple[str, Location]] = field(default_factory=dict)  # norm -> text, where
+    phrasings: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> norm -> text
+    phrasing_ids: list[tuple[str, int, str]] = field(default_factory=list)  # file, line, id
 
 
 def _strings(node: _Node | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -750,6 +752,7 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
             )
         else:
             out.ordinary[norm] = (text, Location(name, line))
+    problems += _collect_phrasings(name, top.get("phrasings"), out)
     synonyms = top.get("synonyms")
     if synonyms is not None and isinstance(synonyms.value, dict):
         for canon, variants in synonyms.value.items():
@@ -758,6 +761,23 @@ def _collect(name: str, root: _Node, out: _Collected) -> list[Problem]:
                 line = synonyms.key_lines.get(canon, synonyms.line)
                 problems.append(Problem(name, line, f"synonyms for `{canon}` defined twice"))
             out.synonyms[canon] = values
+    return problems
+
+
+def _collect_phrasings(name: str, node: _Node | None, out: _Collected) -> list[Problem]:
+    """A file's ``phrasings:`` (entry id -> members' messages); a line given twice for one
+    entry is a problem (unknown ids are found once every file is read)."""
+    if node is None or not isinstance(node.value, dict):
+        return []
+    problems: list[Problem] = []
+    for ident, lines in node.value.items():
+        out.phrasing_ids.append((name, node.key_lines.get(ident, node.line), ident))
+        seen = out.phrasings.setdefault(ident, {})
+        for text, line in zip(*_strings(lines), strict=True):
+            norm = _norm(text)
+            if norm in seen:
+                problems.append(Problem(name, line, f"duplicate phrasing for `{ident}`: {text!r}"))
+            seen[norm] = text
     return problems
 
 
@@ -927,6 +947,7 @@ def load_knowledge_from_texts(
         digest=digest_files(files),
         ordinary=tuple(text for text, _ in out.ordinary.values()),
         ordinary_locations=tuple(where for _, where in out.ordinary.values()),
+        phrasings={k: tuple(v.values()) for k, v in out.phrasings.items() if v},
     )
 
 
@@ -938,6 +959,12 @@ def _cross_checks(out: _Collected, names: list[str]) -> list[Problem]:
             hint = difflib.get_close_matches(ref, benefit_ids, n=1)
             tip = f" (did you mean `{hint[0]}`?)" if hint else ""
             problems.append(Problem(file, line, f"{owner} refers to unknown benefit `{ref}`{tip}"))
+    entry_ids = [*out.ids]
+    for file, line, ident in out.phrasing_ids:
+        if ident not in out.ids:
+            hint = difflib.get_close_matches(ident, entry_ids, n=1)
+            tip = f" (did you mean `{hint[0]}`?)" if hint else ""
+            problems.append(Problem(file, line, f"phrasings for unknown entry `{ident}`{tip}"))
     if not out.sources:
         file = "source.yaml" if "source.yaml" in names else names[0]
         problems.append(

@@ -164,6 +164,9 @@ class KnowledgeBase:
     """Ordinary talk of the server that must get no answer (the files' ``ordinary:`` lists)."""
     ordinary_locations: tuple[Location, ...] = field(default=(), compare=False)
     """Where each ``ordinary`` line was defined (parallel to it; empty when unknown)."""
+    phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Members' own messages by entry id (the files' ``phrasings:``): more texts for the
+    matcher's meaning, never for the word engine, and not proven by ``check``."""
 
     def __post_init__(self) -> None:
         index: dict[str, Entry] = {}

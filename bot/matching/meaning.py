@@ -109,7 +109,7 @@ class MeaningIndex:
         negatives: list[str] = []
         neg_starts: list[int] = []
         for entry in kb.entries:
-            own = [entry.title, *entry.triggers, *entry.examples]
+            own = [entry.title, *entry.triggers, *entry.examples, *kb.phrasings.get(entry.id, ())]
             if isinstance(entry, Benefit):
                 own.append(entry.summary)
             starts.append(len(texts))

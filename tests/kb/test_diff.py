@@ -34,3 +34,10 @@ def test_synonyms_change_is_reported() -> None:
     old = load_knowledge()
     new = dataclasses.replace(old, synonyms={**old.synonyms, "new": ("neu",)})
     assert diff_kbs(old, new).summary() == "0 added, 0 changed, 0 removed (synonyms changed)"
+
+
+def test_phrasings_change_is_reported() -> None:
+    old = load_knowledge()
+    busy = (*old.phrasings.get("too-busy", ()), "no bandwidth, maybe in 2031")
+    new = dataclasses.replace(old, phrasings={**old.phrasings, "too-busy": busy})
+    assert diff_kbs(old, new).summary() == "0 added, 0 changed, 0 removed (phrasings changed)"

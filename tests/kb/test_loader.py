@@ -401,3 +401,62 @@ def test_bad_negatives_are_located(
     base = {"source.yaml": SOURCE, "benefits.yaml": BENEFITS}
     found = problems_of({**base, **files})
     assert any((p.file, p.line) == where and fragment in p.message for p in found), found
+
+
+def test_phrasings_load_by_entry_and_add_no_entry() -> None:
+    kb = load_knowledge_from_texts(
+        {
+            "source.yaml": SOURCE,
+            "benefits.yaml": BENEFITS,
+            "objections.yaml": objection(GOOD_OBJECTION),
+            "phrasings.yaml": b'phrasings:\n  too-busy:\n    - "@Sam with what time??"\n'
+            b"  research-updates:\n    - did it ever get you a paper early?\n",
+            "more.yaml": b"phrasings:\n  too-busy:\n    - no bandwidth, maybe in 2031\n",
+        }
+    )
+    assert kb.phrasings == {
+        "too-busy": ("no bandwidth, maybe in 2031", "@Sam with what time??"),
+        "research-updates": ("did it ever get you a paper early?",),
+    }
+    assert [e.id for e in kb.entries] == ["too-busy", "research-updates", "tweet-chats"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (
+            b"phrasings:\n  too-bussy:\n    - no time\n",
+            2,
+            "phrasings for unknown entry `too-bussy` (did you mean `too-busy`?)",
+        ),
+        (
+            b"phrasings:\n  too-busy:\n    - no time\n    - No  time\n",
+            4,
+            "duplicate phrasing for `too-busy`: 'No  time'",
+        ),
+        (b"phrasings:\n  too-busy:\n    - 42\n", 3, "must be text"),
+        (b"phrasings:\n  Too_Busy:\n    - no time\n", 2, "Too_Busy"),
+        (b"phrasings:\n  - no time\n", 2, "must be"),
+    ],
+)
+def test_bad_phrasings_are_located(text: bytes, line: int, fragment: str) -> None:
+    found = problems_of(
+        {
+            "source.yaml": SOURCE,
+            "benefits.yaml": BENEFITS,
+            "objections.yaml": objection(GOOD_OBJECTION),
+            "phrasings.yaml": text,
+        }
+    )
+    assert any(
+        (p.file, p.line) == ("phrasings.yaml", line) and fragment in p.message for p in found
+    ), found
+
+
+def test_the_bundled_phrasings_are_what_the_tool_writes() -> None:
+    from tools.phrasings import PHRASINGS_FILE, render
+
+    assert PHRASINGS_FILE.read_text(encoding="utf-8") == render()
+    kb = load_knowledge()
+    assert set(kb.phrasings) <= {e.id for e in kb.entries}
+    assert sum(map(len, kb.phrasings.values())) > 3000

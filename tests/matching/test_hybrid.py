@@ -448,3 +448,25 @@ def test_an_entry_near_ordinary_talk_by_chance_is_scored_down() -> None:
     expected = raw + NULL_WEIGHT * (float(null.mean()) - null)
     assert np.allclose(shifted, expected, atol=1e-6)
     assert shifted[position] < raw[position] - 0.5 * NULL_WEIGHT
+
+
+def test_a_members_phrasing_answers_for_its_entry_in_meaning_only() -> None:
+    """``phrasings:`` are more texts of the entry for meaning (a member's long post voiced
+    the same way is near one of them), never for the word engine."""
+    post = "@Sam lol sure, and who sees my 4pm add-ons while I write threads"
+    reply = "@Priya right, and who covers my 5pm add-ons while I craft witty posts"
+    mix = {"busy": 0.7, "add-ons while posting": 0.7}
+    concepts = {**CONCEPTS, post: mix, reply: mix}
+    encoder = ToyEncoder(concepts)
+    plain = kb_with_negatives()
+    taught = dataclasses.replace(plain, phrasings={"too-busy": (post,)})
+    ids = [e.id for e in plain.entries]
+    before = MeaningIndex(plain, encoder)
+    after = MeaningIndex(taught, encoder)
+    assert len(after.texts) == len(before.texts) + 1
+    start, stop = after.text_range(ids.index("too-busy"))
+    assert post in after.texts[start:stop]
+    assert after.measure(after.embed([reply]))[0].nearest(ids.index("too-busy")).text == post
+    assert toy_matcher(taught, encoder).lexical.rank(reply, 1) == toy_matcher(
+        plain, encoder
+    ).lexical.rank(reply, 1)
