@@ -6,12 +6,13 @@
 The gate reads the evidence on each candidate entry of a message (``HybridMatcher.evidence``)
 and is fitted mostly on labelled messages the encoder never trained on, so their meaning
 scores are what a new message gets: the dev quarters of the spent realistic sets and weeks
-(``bench.semantic.is_dev_line``), the sets of the fourth blind round (looked at once, then
-spent), and moderator trials 3 and 4 with their entries added to the knowledge base (a
-moderator's new entry). The tidy tuning sets (trained on) join at a quarter weight
-(:data:`TIDY`). A candidate is right when it is the message's label; every part of a long post
-is a row (its sentences as well as the whole). Deterministic: the same sets and model give the
-same file.
+(``bench.semantic.is_dev_line``), the sets of the fourth to seventh blind rounds (each looked
+at once, then spent), and moderator trials 3 to 7 with their entries added to the knowledge
+base (a moderator's new entry). None of these lines is among the bundled ``phrasings`` (those
+are the encoder's training lines), so no line is scored against itself. The tidy tuning sets
+(trained on) join at a quarter weight (:data:`TIDY_WEIGHT`). A candidate is right when it is
+the message's label; every part of a long post is a row (its sentences as well as the whole).
+Deterministic: the same sets and model give the same file.
 """
 
 from __future__ import annotations
@@ -46,9 +47,24 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "round4_realistic": ("heldout31_realistic",),
     "round4_week": ("chatter_week32",),
     "round4_today": ("heldout33_today",),
+    "round5_realistic": ("heldout34_realistic",),
+    "round5_week": ("chatter_week35",),
+    "round5_today": ("heldout36_today",),
+    "round6_realistic": ("heldout37_realistic",),
+    "round6_week": ("chatter_week38",),
+    "round6_today": ("heldout39_today",),
+    "round7_realistic": ("heldout40_realistic",),
+    "round7_week": ("chatter_week41",),
+    "round7_today": ("heldout42_today",),
 }
 """Groups of never-trained labelled lines (a spent set contributes its dev quarter only)."""
-TRIAL_GROUPS = ("moderator_trial3", "moderator_trial4")
+TRIAL_GROUPS = (
+    "moderator_trial3",
+    "moderator_trial4",
+    "moderator_trial5",
+    "moderator_trial6",
+    "moderator_trial7",
+)
 TIDY: tuple[str, ...] = tuple(
     spec.name for spec in EVAL_SETS if spec.kind == "tuning" and spec.path.exists()
 )
@@ -59,7 +75,7 @@ L2 = 1.0
 
 TIDY_WEIGHT = 0.25
 """The tidy group's weight per row: it is large, and its meaning scores are optimistic."""
-THRESHOLDS = (50.0, 60.0, 65.0, 70.0)
+THRESHOLDS = (65.0, 70.0, 75.0)
 
 Row = tuple[str, str, str]  # (message, label id or "none", kind): ``bench.blind.labelled``
 
