@@ -54,12 +54,16 @@ REALISTIC = {
     "heldout46_realistic": SETS_DIR / "heldout46_realistic.yaml",
     "chatter_week47": SETS_DIR / "chatter_week47.yaml",
     "heldout48_today": SETS_DIR / "heldout48_today.yaml",
+    "heldout49_realistic": SETS_DIR / "heldout49_realistic.yaml",
+    "chatter_week50": SETS_DIR / "chatter_week50.yaml",
+    "heldout51_today": SETS_DIR / "heldout51_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
 25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth, 40-42
-the seventh, 43-45 the eighth, 46-48 the ninth; the encoder trains on the first three rounds,
-less a dev quarter of each; the learned gate is fitted on those dev quarters and the fourth
-round; the fifth to seventh were read; the eighth and ninth are blind)."""
+the seventh, 43-45 the eighth, 46-48 the ninth, 49-51 the tenth; the encoder trains on the
+first three rounds, less a dev quarter of each, and their lines are the bundled phrasings; the
+learned gate is fitted on those dev quarters and the fourth to seventh rounds; the eighth to
+tenth are blind)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
@@ -70,11 +74,12 @@ TRIALS = {
     "moderator_trial7": SETS_DIR / "moderator_trial7",
     "moderator_trial8": SETS_DIR / "moderator_trial8",
     "moderator_trial9": SETS_DIR / "moderator_trial9",
+    "moderator_trial10": SETS_DIR / "moderator_trial10",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the
 first two trials' topics as extra entries (``tools/build_model.py``, ``TRIAL_TOPICS``); the
-learned gate is fitted on trials 3 and 4; the later ones measure a moderator's new entry."""
+learned gate is fitted on trials 3 to 7; the later ones measure a moderator's new entry."""
 
 
 def labelled(path: Path) -> list[tuple[str, str, str]]:

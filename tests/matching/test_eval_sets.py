@@ -38,20 +38,29 @@ def _present(spec: EvalSet) -> EvalSet:
 
 
 _BLIND = {
-    "heldout43_realistic_blind": "70.5 % right, 0.9 % wrong (2 of 220), 100 % silent at its one"
-    " look (the matcher before 70.5 %, 3 wrong; words alone 54.1 %, 9 wrong)",
-    "chatter_week44_blind": "99.2 % silent, 3 of 392 answered at its one look (before 3; words"
-    " alone 9; goal 99.5 %)",
-    "heldout45_today_blind": "83.2 % right, 0.6 % wrong (1 of 167), 98.3 % silent at its one look"
-    " (before 84.4 %, 4 wrong; words alone 56.9 %, 6 wrong)",
-    "heldout46_realistic_blind": "66.8 % right, 1.4 % wrong (3 of 220), 98.2 % silent at its one"
-    " look (before 67.3 %, 3 wrong; words alone 50.9 %, 5 wrong)",
-    "chatter_week47_blind": "99.7 % silent, 1 of 391 answered at its one look (before 3; words"
-    " alone 6; goal 99.5 %)",
-    "heldout48_today_blind": "79.6 % right, 0.6 % wrong (1 of 167), 100 % silent at its one look"
-    " (before 80.8 %, 1 wrong; words alone 53.9 %, 14 wrong)",
+    "heldout43_realistic_blind": "70.9 % right, 1.4 % wrong (3 of 220), 98.2 % silent with the"
+    " phrasings (70.5 %, 2 wrong at its one look without them; words alone 54.1 %, 9 wrong)",
+    "chatter_week44_blind": "99.7 % silent, 1 of 392 answered with the phrasings (3 at its one"
+    " look without them; words alone 9; goal 99.5 %)",
+    "heldout45_today_blind": "86.2 % right, 1.8 % wrong (3 of 167), 96.5 % silent with the"
+    " phrasings (83.2 %, 1 wrong at its one look without them; words alone 56.9 %, 6 wrong)",
+    "heldout46_realistic_blind": "69.1 % right, 1.4 % wrong (3 of 220), 98.2 % silent with the"
+    " phrasings (66.8 %, 3 wrong at its one look without them; words alone 50.9 %, 5 wrong)",
+    "chatter_week47_blind": "99.7 % silent, 1 of 391 answered with the phrasings and at its one"
+    " look without them (words alone 6; goal 99.5 %)",
+    "heldout48_today_blind": "82.0 % right, 1.2 % wrong (2 of 167), 98.2 % silent with the"
+    " phrasings (79.6 %, 1 wrong at its one look without them; words alone 53.9 %, 14 wrong)",
+    "heldout49_realistic_blind": "72.3 % right, 1.4 % wrong (3 of 220), 98.2 % silent (the same"
+    " at its one look, before two content fixes and a refit; without the phrasings 67.3 %, 3"
+    " wrong; words alone 53.2 %, 7 wrong)",
+    "chatter_week50_blind": "99.24 % silent, 3 of 393 answered (the same at its one look;"
+    " without the phrasings 2; words alone 7; goal 99.5 %)",
+    "heldout51_today_blind": "73.7 % right, 1.8 % wrong (3 of 167), 96.5 % silent (73.1 % at its"
+    " one look; without the phrasings 70.7 %, 4 wrong; words alone 44.9 %, 13 wrong)",
 }
-"""The eighth and ninth rounds of blind sets (2026-11-30, night): totals at their one look."""
+"""The eighth to tenth rounds of blind sets (2026-11-30, night), their totals now: the eighth
+and ninth were looked at once without the phrasings, the tenth once with them; all three once
+more after two content fixes and the gate's refit that followed."""
 _REGRESSED: dict[str, str] = {}
 """Tuning sets that got worse with a change (their figures now); none at present."""
 _RIGHT_BELOW_BAR = {k: v for k, v in _BLIND.items() if "week" not in k}
@@ -84,35 +93,24 @@ def test_precision(spec: EvalSet) -> None:
 
 
 _REALISTIC_BELOW_BAR = {
-    "heldout21_realistic": "83.9 % right, 0.8 % wrong (2 of 261), 98.3 % silent (74.7 %, 7"
-    " wrong at its one blind look; trained on all but a dev quarter since)",
-    "heldout25_realistic": "74.4 % right, 0.9 % wrong (2 of 234), 98.4 % silent (72.2 %, 11"
-    " wrong at its one blind look; trained on all but a dev quarter since)",
-    "heldout27_today": "82.0 % right, 1.7 % wrong (3 of 172), 98.4 % silent (67.4 %, 5 wrong at"
-    " its one blind look; trained on all but a dev quarter since)",
-    "heldout28_realistic": "79.4 % right, 0.6 % wrong (1 of 180), 98.0 % silent (78.3 %, 4 wrong"
-    " at its one blind look; trained on all but a dev quarter since)",
-    "heldout30_today": "79.5 % right, 2.7 % wrong (4 of 146), 100 % silent (65.1 %, 8 wrong at"
-    " its one blind look; trained on all but a dev quarter since)",
-    "heldout31_realistic": "66.8 % right, 2.3 % wrong (5 of 220), 100 % silent (73.6 %, 9 wrong"
+    "heldout31_realistic": "69.5 % right, 0.9 % wrong (2 of 220), 100 % silent (73.6 %, 9 wrong"
     " at its one blind look with the hand rules; the learned gate is fitted on it)",
-    "heldout33_today": "78.3 % right, 1.8 % wrong (3 of 166), 100 % silent (72.9 %, 5 wrong at"
+    "heldout33_today": "83.1 % right, 2.4 % wrong (4 of 166), 96.3 % silent (72.9 %, 5 wrong at"
     " its one blind look with the hand rules; the learned gate is fitted on it)",
-    "heldout34_realistic": "71.4 % right, 0.9 % wrong (2 of 220), 100 % silent (71.8 %, 2 wrong"
-    " at its one blind look with the learned gate); its misses were read since",
-    "heldout36_today": "85.6 % right, 1.2 % wrong (2 of 167), 100 % silent (83.2 %, 1 wrong at"
-    " its one blind look with the learned gate); its misses were read since",
-    "heldout37_realistic": "71.8 % right, 1.8 % wrong (4 of 220), 98.2 % silent (71.4 %, 4 wrong"
-    " at its one blind look); its misses were read since",
-    "heldout39_today": "86.2 % right, 0.6 % wrong (1 of 167), 100 % silent (83.8 %, 1 wrong at"
-    " its one blind look); its misses were read since",
-    "heldout40_realistic": "71.4 % right, 1.8 % wrong (4 of 220), 100 % silent at its one blind"
-    " look; its misses were read since",
-    "heldout42_today": "76.6 % right, 1.2 % wrong (2 of 167), 100 % silent at its one blind look;"
-    " its misses were read since",
+    "heldout34_realistic": "72.7 % right, 0.9 % wrong (2 of 220), 100 % silent (71.8 %, 2 wrong"
+    " at its one blind look with the learned gate; the gate is fitted on it since)",
+    "heldout36_today": "88.0 % right, 1.2 % wrong (2 of 167), 98.2 % silent (83.2 %, 1 wrong at"
+    " its one blind look with the learned gate; the gate is fitted on it since)",
+    "heldout37_realistic": "73.6 % right, 0.9 % wrong (2 of 220), 98.2 % silent (71.4 %, 4 wrong"
+    " at its one blind look; the gate is fitted on it since)",
+    "heldout40_realistic": "76.4 % right, 0.5 % wrong (1 of 220), 100 % silent (71.4 %, 4 wrong"
+    " at its one blind look; the gate is fitted on it since)",
+    "heldout42_today": "83.8 % right, 1.2 % wrong (2 of 167), 100 % silent (76.6 %, 2 wrong at"
+    " its one blind look; the gate is fitted on it since)",
 }
-"""Realistic sets, blind at one look and trained on since, expected to miss issue 12's bar
-(their totals now)."""
+"""Realistic sets, blind at one look and fitted on since, expected to miss issue 12's bar
+(their totals now). The sets of the first three rounds clear it since their lines (less a dev
+quarter) became the bundled phrasings: a guard against regressions, not an estimate."""
 
 
 @pytest.mark.parametrize(
@@ -165,9 +163,9 @@ def test_chatter_is_left_alone(name: str) -> None:
 
 
 def test_realistic_tuning_does_not_regress() -> None:
-    """Realistic posts (read while tuning; the encoder trains on all but a dev quarter):
-    floors under today's 79.0 % right and 2.0 % wrong (71.3 % and 2.3 % when added), guarding
-    regressions; the bar itself is not met (issue 12)."""
+    """Realistic posts (read while tuning; the encoder trains on all but a dev quarter, and
+    those lines are phrasings since): floors under 82.0 % right and 1.0 % wrong without the
+    phrasings (71.3 % and 2.3 % when added; 91.0 % and 1.3 % with them), guarding regressions."""
     result = _result(_present(BY_NAME["realistic_tuning"]).path)
     assert result.right_rate >= BY_NAME["realistic_tuning"].floor, _report(result)
     assert result.wrong_rate <= 0.03, _report(result)
@@ -177,17 +175,15 @@ def test_realistic_tuning_does_not_regress() -> None:
 _WEEK_BELOW_BAR = {
     "chatter_week26": "98.75 % silent (5 of 400 answered); 96.75 % at its one blind look; the"
     " goal is 99.5 %",
-    "chatter_week29": "98.3 % silent (6 of 350 answered); 97.7 % at its one blind look; the"
+    "chatter_week29": "98.6 % silent (5 of 350 answered); 97.7 % at its one blind look; the"
     " goal is 99.5 %",
-    "chatter_week32": "99.48 % silent (2 of 382 answered; 5 at its one blind look with the hand"
-    " rules; the learned gate is fitted on it); the goal is 99.5 %",
-    "chatter_week35": "98.4 % silent (6 of 381 answered) at its one blind look with the learned"
-    " gate (the hand rules 9); the goal is 99.5 %",
-    "chatter_week38": "97.9 % silent (8 of 388 answered) at its one blind look with the learned"
-    " gate (the hand rules 11); the goal is 99.5 %",
-    "chatter_week41": "99.499 % silent (2 of 399 answered) at its one blind look; the goal is"
-    " 99.5 %",
-    "chatter_week44_blind": _BLIND["chatter_week44_blind"],
+    "chatter_week35": "99.2 % silent (3 of 381 answered; 6 at its one blind look with the learned"
+    " gate, which is fitted on it since); the goal is 99.5 %",
+    "chatter_week38": "98.2 % silent (7 of 388 answered; 8 at its one blind look with the learned"
+    " gate, which is fitted on it since); the goal is 99.5 %",
+    "chatter_week41": "99.25 % silent (3 of 399 answered; 2 at its one blind look; the gate is"
+    " fitted on it since); the goal is 99.5 %",
+    "chatter_week50_blind": _BLIND["chatter_week50_blind"],
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -208,6 +204,7 @@ _WEEK_BELOW_BAR = {
             "chatter_week41",
             "chatter_week44_blind",
             "chatter_week47_blind",
+            "chatter_week50_blind",
         )
     ],
 )
