@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--explain",
         action="store_true",
-        help="show the word and meaning scores, the nearest trigger, the runner-up and the rule",
+        help="show the word and meaning scores, the nearest text, the runner-up and the rule",
     )
     match.add_argument("--kb", type=Path, help="knowledge-base directory (default: bundled)")
 

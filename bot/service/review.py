@@ -2,7 +2,8 @@
 
 * :func:`why_card` turns the matcher's explanation of one message (``HybridMatcher.explain``,
   the same as ``python -m bot match --explain``) into a card: the word score, the meaning
-  score, the nearest trigger, the runner-up and margin, and the rule that blocked an answer.
+  score, the nearest text (a trigger, an example or a phrasing), the runner-up and margin, and the
+  rule that blocked an answer.
 * :func:`false_answer_lines` lists answers voted *Not helpful* or dismissed.
 """
 
@@ -64,7 +65,7 @@ def why_card(explanation: Explanation, *, escape: Escape = _plain) -> Card:
         )
         fields.append(Field("Meaning score", _score(part.meaning), True))
         nearest = f"“{escape(part.nearest, 300)}”" if part.nearest else "none"
-        fields.append(Field("Nearest trigger", nearest, False))
+        fields.append(Field("Nearest text", nearest, False))
         if part.runner_up is not None and part.margin is not None:
             runner = f"{_score(part.runner_up)} (margin {part.margin:.1f})"
         else:

@@ -135,7 +135,7 @@ async def test_why_explains_an_objection_and_chit_chat(w: World) -> None:
         assert whole.margin is not None
         assert f"`patient-privacy` {whole.word.score:.1f}" in fields["Word score"]
         assert fields["Meaning score"] == f"`patient-privacy` {whole.meaning.score:.1f}"
-        assert whole.nearest in fields["Nearest trigger"]
+        assert whole.nearest in fields["Nearest text"]
         assert f"`{whole.runner_up.id}`" in fields["Runner-up and margin"]
         assert f"margin {whole.margin:.1f}" in fields["Runner-up and margin"]
         assert whole.probability is not None
@@ -148,7 +148,7 @@ async def test_why_explains_an_objection_and_chit_chat(w: World) -> None:
         (embed,) = silent["embeds"]
         assert embed["title"].startswith("No answer")
         fields = fields_of(silent)
-        assert {"Word score", "Meaning score", "Nearest trigger", "Runner-up and margin"} <= set(
+        assert {"Word score", "Meaning score", "Nearest text", "Runner-up and margin"} <= set(
             fields
         )
         assert "a request to the channel" in fields["Blocked by"]

@@ -39,7 +39,7 @@ def test_an_answer_shows_every_figure_and_its_rule() -> None:
     got = fields(card)
     assert got["Word score"] == "`too-busy` 91.2\nword score and margin"
     assert got["Meaning score"] == "`too-busy` 88.0"
-    assert got["Nearest trigger"] == "“I'm too busy for Twitter.”"
+    assert got["Nearest text"] == "“I'm too busy for Twitter.”"
     assert got["Runner-up and margin"] == "`whats-the-point` 60.0 (margin 28.0)"
     assert got["Nearest negative"] == "“busy day in clinic” 50.0"
     assert got["Learned gate"] == "93 %"
