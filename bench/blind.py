@@ -93,14 +93,26 @@ def labelled(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def detail(matcher: Any, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """Right decisions overall and per kind, wrong answers, silence on chit-chat."""
-    count = {"objection": [0, 0], "benefit": [0, 0], "none": [0, 0]}
-    wrong = 0
-    for text, expected, kind in rows:
+def answers(matcher: Any, rows: list[tuple[str, str, str]]) -> list[str | None]:
+    """The id each row's message is answered with in a channel (None: no answer)."""
+    found: list[str | None] = []
+    for text, _expected, _kind in rows:
         decision = matcher.match(text)
         answered = decision.outcome is Outcome.ANSWER and decision.answer is not None
-        got = decision.answer.id if answered and decision.answer is not None else None
+        found.append(decision.answer.id if answered and decision.answer is not None else None)
+    return found
+
+
+def detail(matcher: Any, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Right decisions overall and per kind, wrong answers, silence on chit-chat."""
+    return figures(rows, answers(matcher, rows))
+
+
+def figures(rows: list[tuple[str, str, str]], found: list[str | None]) -> dict[str, Any]:
+    """:func:`detail`'s figures from the answers already given (``found``, row by row)."""
+    count = {"objection": [0, 0], "benefit": [0, 0], "none": [0, 0]}
+    wrong = 0
+    for (_text, expected, kind), got in zip(rows, found, strict=True):
         count[kind][1] += 1
         if (got or "none") == expected:
             count[kind][0] += 1
@@ -127,8 +139,10 @@ def _both(kb: KnowledgeBase, rows: list[tuple[str, str, str]]) -> dict[str, Any]
     return {"words": detail(Matcher(kb), rows), "combined": detail(build_matcher(kb), rows)}
 
 
-def moderator_trial(trial: Path) -> dict[str, Any]:
-    """The bundled knowledge base plus the moderator's file, as a moderator would save it."""
+def moderator_trial(trial: Path, before: dict[str, float] | None = None) -> dict[str, Any]:
+    """The bundled knowledge base plus the moderator's file, as a moderator would save it;
+    ``before``: the bundled matcher's share of right decisions on each realistic set (computed
+    here when not given)."""
     entries_file, messages_file = trial / "entries.yaml", trial / "messages.yaml"
     with tempfile.TemporaryDirectory() as tmp:
         kb_dir = Path(tmp) / "knowledge"
@@ -146,22 +160,29 @@ def moderator_trial(trial: Path) -> dict[str, Any]:
     }
     # Without breaking the others: the other blind sets with and without the new entries.
     others: dict[str, Any] = {}
-    bundled, with_new = build_matcher(load_knowledge()), build_matcher(kb)
+    before = before if before is not None else bundled_right()
+    with_new = build_matcher(kb)
     for name, path in REALISTIC.items():
         if path.exists():
             rows = labelled(path)
-            before = detail(bundled, rows)["right"]
-            after = detail(with_new, rows)
-            others[name] = {"right_before": before, "right_after": after["right"]}
-            others[name]["new_entries_answered"] = sum(
-                1
-                for text, _expected, _kind in rows
-                if (d := with_new.match(text)).answer is not None
-                and d.outcome is Outcome.ANSWER
-                and d.answer.id in new_ids
-            )
+            found = answers(with_new, rows)
+            others[name] = {
+                "right_before": before[name],
+                "right_after": figures(rows, found)["right"],
+                "new_entries_answered": sum(1 for got in found if got in new_ids),
+            }
     result["other_sets"] = others
     return result
+
+
+def bundled_right() -> dict[str, float]:
+    """The bundled matcher's share of right decisions on each realistic set present."""
+    bundled = build_matcher(load_knowledge())
+    return {
+        name: detail(bundled, labelled(path))["right"]
+        for name, path in REALISTIC.items()
+        if path.exists()
+    }
 
 
 def splits(kb: KnowledgeBase, name: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
@@ -179,11 +200,13 @@ def run() -> dict[str, Any]:
     """Every figure of this section."""
     kb = load_knowledge()
     results: dict[str, Any] = {}
+    before: dict[str, float] = {}
     for name, path in REALISTIC.items():
         if path.exists():
             rows = labelled(path)
             results[name] = {**_both(kb, rows), **splits(kb, name, rows)}
+            before[name] = results[name]["combined"]["right"]
     for name, trial in TRIALS.items():
         if (trial / "entries.yaml").exists() and (trial / "messages.yaml").exists():
-            results[name] = moderator_trial(trial)
+            results[name] = moderator_trial(trial, before)
     return results
