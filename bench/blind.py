@@ -139,10 +139,9 @@ def _both(kb: KnowledgeBase, rows: list[tuple[str, str, str]]) -> dict[str, Any]
     return {"words": detail(Matcher(kb), rows), "combined": detail(build_matcher(kb), rows)}
 
 
-def moderator_trial(trial: Path, before: dict[str, float] | None = None) -> dict[str, Any]:
+def moderator_trial(trial: Path, before: dict[str, float]) -> dict[str, Any]:
     """The bundled knowledge base plus the moderator's file, as a moderator would save it;
-    ``before``: the bundled matcher's share of right decisions on each realistic set (computed
-    here when not given)."""
+    ``before``: the bundled matcher's share of right decisions on each realistic set."""
     entries_file, messages_file = trial / "entries.yaml", trial / "messages.yaml"
     with tempfile.TemporaryDirectory() as tmp:
         kb_dir = Path(tmp) / "knowledge"
@@ -160,7 +159,6 @@ def moderator_trial(trial: Path, before: dict[str, float] | None = None) -> dict
     }
     # Without breaking the others: the other blind sets with and without the new entries.
     others: dict[str, Any] = {}
-    before = before if before is not None else bundled_right()
     with_new = build_matcher(kb)
     for name, path in REALISTIC.items():
         if path.exists():
@@ -173,16 +171,6 @@ def moderator_trial(trial: Path, before: dict[str, float] | None = None) -> dict
             }
     result["other_sets"] = others
     return result
-
-
-def bundled_right() -> dict[str, float]:
-    """The bundled matcher's share of right decisions on each realistic set present."""
-    bundled = build_matcher(load_knowledge())
-    return {
-        name: detail(bundled, labelled(path))["right"]
-        for name, path in REALISTIC.items()
-        if path.exists()
-    }
 
 
 def splits(kb: KnowledgeBase, name: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
