@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bench.semantic import SPENT_SETS, is_dev_line
+from bench.semantic import READ_SETS, SPENT_SETS, is_dev_line
 from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import KnowledgeBase
 from bot.matching.engine import Matcher
@@ -57,13 +57,26 @@ REALISTIC = {
     "heldout49_realistic": SETS_DIR / "heldout49_realistic.yaml",
     "chatter_week50": SETS_DIR / "chatter_week50.yaml",
     "heldout51_today": SETS_DIR / "heldout51_today.yaml",
+    "heldout52_realistic": SETS_DIR / "heldout52_realistic.yaml",
+    "chatter_week53": SETS_DIR / "chatter_week53.yaml",
+    "heldout54_today": SETS_DIR / "heldout54_today.yaml",
+    "heldout55_realistic": SETS_DIR / "heldout55_realistic.yaml",
+    "chatter_week56": SETS_DIR / "chatter_week56.yaml",
+    "heldout57_today": SETS_DIR / "heldout57_today.yaml",
+    "heldout58_realistic": SETS_DIR / "heldout58_realistic.yaml",
+    "chatter_week59": SETS_DIR / "chatter_week59.yaml",
+    "heldout60_today": SETS_DIR / "heldout60_today.yaml",
+    "heldout61_realistic": SETS_DIR / "heldout61_realistic.yaml",
+    "chatter_week62": SETS_DIR / "chatter_week62.yaml",
+    "heldout63_today": SETS_DIR / "heldout63_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
 25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth, 40-42
-the seventh, 43-45 the eighth, 46-48 the ninth, 49-51 the tenth; the encoder trains on the
-first three rounds, less a dev quarter of each, and their lines are the bundled phrasings; the
-learned gate is fitted on those dev quarters and the fourth to seventh rounds; the eighth to
-tenth are blind)."""
+the seventh, 43-45 the eighth, 46-48 the ninth, 49-51 the tenth, 52-54 the eleventh, 55-57
+the twelfth, 58-60 the thirteenth, 61-63 the fourteenth; the encoder trains on the first three
+rounds, less a dev quarter of each, and their lines are the bundled phrasings; the learned
+gate is fitted on those dev quarters and the fourth to seventh rounds; the members' classifier
+trains on the first thirteen, less the dev quarters; the fourteenth is blind)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
@@ -75,6 +88,10 @@ TRIALS = {
     "moderator_trial8": SETS_DIR / "moderator_trial8",
     "moderator_trial9": SETS_DIR / "moderator_trial9",
     "moderator_trial10": SETS_DIR / "moderator_trial10",
+    "moderator_trial11": SETS_DIR / "moderator_trial11",
+    "moderator_trial12": SETS_DIR / "moderator_trial12",
+    "moderator_trial13": SETS_DIR / "moderator_trial13",
+    "moderator_trial14": SETS_DIR / "moderator_trial14",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the
@@ -174,9 +191,9 @@ def moderator_trial(trial: Path, before: dict[str, float]) -> dict[str, Any]:
 
 
 def splits(kb: KnowledgeBase, name: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """The combined matcher on a spent set's dev quarter and on the lines the encoder
-    trained on, apart (a set the encoder never trains on has no split)."""
-    if name not in SPENT_SETS:
+    """The combined matcher on a spent or read set's dev quarter and on the lines the encoder
+    or the members' classifier trained on, apart (a blind set has no split)."""
+    if name not in SPENT_SETS + READ_SETS:
         return {}
     matcher = build_matcher(kb)
     dev = [row for row in rows if is_dev_line(row[0])]

@@ -277,18 +277,141 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     ),
     # Eighth and ninth rounds (2026-11-30, night), written the same way while the seventh was
     # read; each looked at once with the matcher of rounds 7-9, and once more with the
-    # phrasings (their totals only).
-    EvalSet("heldout43_realistic_blind", SETS_DIR / "heldout43_realistic.yaml", "blind"),
-    EvalSet("chatter_week44_blind", SETS_DIR / "chatter_week44.yaml", "blind"),
-    EvalSet("heldout45_today_blind", SETS_DIR / "heldout45_today.yaml", "blind"),
-    EvalSet("heldout46_realistic_blind", SETS_DIR / "heldout46_realistic.yaml", "blind"),
-    EvalSet("chatter_week47_blind", SETS_DIR / "chatter_week47.yaml", "blind"),
-    EvalSet("heldout48_today_blind", SETS_DIR / "heldout48_today.yaml", "blind"),
-    # Tenth round (2026-11-30, night), written while the phrasings were built; looked at once,
-    # after the gate was refitted: the honest estimate now.
-    EvalSet("heldout49_realistic_blind", SETS_DIR / "heldout49_realistic.yaml", "blind"),
-    EvalSet("chatter_week50_blind", SETS_DIR / "chatter_week50.yaml", "blind"),
-    EvalSet("heldout51_today_blind", SETS_DIR / "heldout51_today.yaml", "blind"),
+    # phrasings. Tenth round, written while the phrasings were built; looked at once after the
+    # gate's refit, then once more. Since read; three quarters of their labelled lines are
+    # bundled phrasings (bench.semantic.PHRASED_SETS), the dev quarter stays out.
+    EvalSet(
+        "heldout43_realistic",
+        SETS_DIR / "heldout43_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 70.5 % right, 2 wrong (0.9 %)",
+    ),
+    EvalSet(
+        "chatter_week44",
+        SETS_DIR / "chatter_week44.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 99.2 % silent (3 of 392 answered)",
+    ),
+    EvalSet(
+        "heldout45_today",
+        SETS_DIR / "heldout45_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 83.2 % right, 1 wrong (0.6 %)",
+    ),
+    EvalSet(
+        "heldout46_realistic",
+        SETS_DIR / "heldout46_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 66.8 % right, 3 wrong (1.4 %)",
+    ),
+    EvalSet(
+        "chatter_week47",
+        SETS_DIR / "chatter_week47.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 99.7 % silent (1 of 391 answered)",
+    ),
+    EvalSet(
+        "heldout48_today",
+        SETS_DIR / "heldout48_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 79.6 % right, 1 wrong (0.6 %)",
+    ),
+    EvalSet(
+        "heldout49_realistic",
+        SETS_DIR / "heldout49_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 72.3 % right, 3 wrong (1.4 %), 98.2 % silent",
+    ),
+    EvalSet(
+        "chatter_week50",
+        SETS_DIR / "chatter_week50.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 99.2 % silent (3 of 393 answered)",
+    ),
+    EvalSet(
+        "heldout51_today",
+        SETS_DIR / "heldout51_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 73.1 % right",
+    ),
+    # Eleventh to thirteenth rounds (2026-11-30, night), written the same way while the members'
+    # classifier was built; each looked at once with it (the eleventh before it read parts of
+    # long posts, the twelfth before the five-word minimum), the twelfth's changed answers read.
+    # Three quarters of their lines train the classifier since (bench.semantic.READ_SETS).
+    EvalSet(
+        "heldout52_realistic",
+        SETS_DIR / "heldout52_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 70.0 % right, 4 wrong (1.8 %), 96.4 % silent",
+    ),
+    EvalSet(
+        "chatter_week53",
+        SETS_DIR / "chatter_week53.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 99.7 % silent (1 of 390 answered)",
+    ),
+    EvalSet(
+        "heldout54_today",
+        SETS_DIR / "heldout54_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 85.0 % right, 3 wrong (1.8 %), 100 % silent",
+    ),
+    EvalSet(
+        "heldout55_realistic",
+        SETS_DIR / "heldout55_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 67.3 % right, 3 wrong (1.4 %), 98.2 % silent",
+    ),
+    EvalSet(
+        "chatter_week56",
+        SETS_DIR / "chatter_week56.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 98.5 % silent (6 of 399 answered)",
+    ),
+    EvalSet(
+        "heldout57_today",
+        SETS_DIR / "heldout57_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 83.8 % right, 5 wrong (3.0 %), 98.2 % silent",
+    ),
+    # Thirteenth round, written the same way; looked at once with the classifier of rounds
+    # 11-12, then its changed answers were read (two answers to a week's off-topic advice led
+    # to the off-topic rule, bot.matching.hybrid.CLASSIFIER_OFF_TOPIC_GATE).
+    EvalSet(
+        "heldout58_realistic",
+        SETS_DIR / "heldout58_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 71.8 % right, 3 wrong (1.4 %), 98.2 % silent",
+    ),
+    EvalSet(
+        "chatter_week59",
+        SETS_DIR / "chatter_week59.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 99.2 % silent (3 of 389 answered)",
+    ),
+    EvalSet(
+        "heldout60_today",
+        SETS_DIR / "heldout60_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 80.8 % right, 5 wrong (3.0 %), 100 % silent",
+    ),
+    # Fourteenth round (2026-11-30, night), written the same way after all of the above: the
+    # honest estimate; only its totals are looked at.
+    EvalSet("heldout61_realistic_blind", SETS_DIR / "heldout61_realistic.yaml", "blind"),
+    EvalSet("chatter_week62_blind", SETS_DIR / "chatter_week62.yaml", "blind"),
+    EvalSet("heldout63_today_blind", SETS_DIR / "heldout63_today.yaml", "blind"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 
