@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # Every install is pinned by constraints.txt (tool upgrades cannot break `make test` unseen).
 INSTALL := $(PIP) install --progress-bar off -c constraints.txt
 
-.PHONY: run test lint format typecheck bench console check clean image constraints model gate phrasings
+.PHONY: run test lint format typecheck bench console check clean image constraints model gate classifier phrasings
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ model: $(MODEL_VENV)/.installed
 # numpy only, a few minutes.
 gate: $(VENV)/.installed-test
 	$(BIN)/python -m tools.fit_gate
+
+# Refit the members' classifier for the bundled model (after `make model` or a change to the
+# bundled entries or the eval sets it reads); numpy only, about a minute.
+classifier: $(VENV)/.installed-test
+	$(BIN)/python -m tools.fit_classifier
 
 # Rewrite knowledge/phrasings.yaml from the labelled lines the encoder trains on.
 phrasings: $(VENV)/.installed-test

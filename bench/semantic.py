@@ -77,6 +77,49 @@ SPENT_SETS = (
 :func:`is_dev_line`) kept apart to tune thresholds on and report honestly."""
 
 
+READ_SETS = (
+    "heldout31_realistic",
+    "chatter_week32",
+    "heldout33_today",
+    "heldout34_realistic",
+    "chatter_week35",
+    "heldout36_today",
+    "heldout37_realistic",
+    "chatter_week38",
+    "heldout39_today",
+    "heldout40_realistic",
+    "chatter_week41",
+    "heldout42_today",
+    "heldout43_realistic",
+    "chatter_week44",
+    "heldout45_today",
+    "heldout46_realistic",
+    "chatter_week47",
+    "heldout48_today",
+    "heldout49_realistic",
+    "chatter_week50",
+    "heldout51_today",
+    "heldout52_realistic",
+    "chatter_week53",
+    "heldout54_today",
+    "heldout55_realistic",
+    "chatter_week56",
+    "heldout57_today",
+    "heldout58_realistic",
+    "chatter_week59",
+    "heldout60_today",
+)
+"""The read blind sets (rounds 4 to 13): the members' classifier
+(``tools/fit_classifier.py``) trains on their lines less the same dev quarter; the encoder
+does not train on them."""
+
+
+def is_held_out(name: str, text: str) -> bool:
+    """Whether a line of eval set ``name`` is outside the encoder's and the classifier's
+    training: a spent or read set's dev quarter, any line of another set."""
+    return name not in SPENT_SETS + READ_SETS or is_dev_line(text)
+
+
 def is_dev_line(text: str) -> bool:
     """One line in four, by hash: a spent realistic set's dev split (never trained on)."""
     key = ("dev:" + " ".join(text.split())).encode("utf-8")

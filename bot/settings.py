@@ -256,6 +256,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
             ("meaning_margin", "MATCH_MEANING_MARGIN"),
             ("meaning_negative_margin", "MATCH_MEANING_NEGATIVE_MARGIN"),
             ("gate", "MATCH_GATE"),
+            ("classifier", "MATCH_CLASSIFIER"),
         )
     }
     if suggest > answer:

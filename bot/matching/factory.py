@@ -12,9 +12,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.kb.model import KnowledgeBase
+from bot.matching.classifier import CLASSIFIER_FILE, Classifier, ClassifierError
 from bot.matching.gate import GATE_FILE, Gate, GateError
 from bot.matching.hybrid import HybridMatcher
 from bot.matching.meaning import Embedder, Vectors
@@ -52,6 +53,8 @@ class MatcherConfig:
     gate: bool = True
     """Use the learned gate shipped with the model, if it has one (False: the hand rules,
     for comparisons and for fitting the gate)."""
+    classifier: bool = True
+    """Use the members' classifier shipped with the model, if it has one (beside the gate)."""
     cache_messages: bool = False
     """Cache the messages' embeddings too: for ``check``, whose messages are the knowledge
     base's own texts (the bot never caches members' messages)."""
@@ -128,7 +131,36 @@ def load_embedder(config: MatcherConfig) -> _Shared:
         return shared
 
 
-_gates: dict[tuple[Path, str], Gate | None] = {}
+_fitted: dict[tuple[Path, str], Any] = {}
+
+
+def _fitted_file(
+    model_dir: Path | None, model_id: str, name: str, read: Any, errors: type[Exception], tool: str
+) -> Any:
+    """A file fitted for the model (the gate, the classifier) in its directory, read once per
+    process; None when there is none or it was fitted for another model (logged)."""
+    from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
+
+    path = (model_dir if model_dir is not None else DEFAULT_MODEL_DIR) / name
+    key = (path, model_id)
+    with _lock:
+        if key not in _fitted:
+            try:
+                found = read(path) if path.exists() else None
+            except errors as exc:
+                raise ModelError(str(exc)) from exc
+            if found is not None and found.model_id != model_id:
+                log.warning(
+                    "%s was fitted for model %s, not %s: it is not used (refit it with "
+                    "`python -m %s`)",
+                    path,
+                    found.model_id[:12],
+                    model_id[:12],
+                    tool,
+                )
+                found = None
+            _fitted[key] = found
+        return _fitted[key]
 
 
 def load_gate(model_dir: Path | None, model_id: str) -> Gate | None:
@@ -138,27 +170,25 @@ def load_gate(model_dir: Path | None, model_id: str) -> Gate | None:
     Raises ``semantic.ModelError`` (one line naming the file and the fix, like a broken model)
     for a file that exists but is malformed.
     """
-    from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
+    gate: Gate | None = _fitted_file(
+        model_dir, model_id, GATE_FILE, Gate.load, GateError, "tools.fit_gate"
+    )
+    return gate
 
-    path = (model_dir if model_dir is not None else DEFAULT_MODEL_DIR) / GATE_FILE
-    key = (path, model_id)
-    with _lock:
-        if key not in _gates:
-            try:
-                gate = Gate.load(path) if path.exists() else None
-            except GateError as exc:
-                raise ModelError(str(exc)) from exc
-            if gate is not None and gate.model_id != model_id:
-                log.warning(
-                    "%s was fitted for model %s, not %s: the hand rules decide "
-                    "(refit it with `python -m tools.fit_gate`)",
-                    path,
-                    gate.model_id[:12],
-                    model_id[:12],
-                )
-                gate = None
-            _gates[key] = gate
-        return _gates[key]
+
+def load_classifier(model_dir: Path | None, model_id: str) -> Classifier | None:
+    """The members' classifier in the model's directory (``classifier.json``), read once per
+    process; None when there is none or it was fitted for another model. Raises
+    ``semantic.ModelError`` for a file that exists but is malformed."""
+    classifier: Classifier | None = _fitted_file(
+        model_dir,
+        model_id,
+        CLASSIFIER_FILE,
+        Classifier.load,
+        ClassifierError,
+        "tools.fit_classifier",
+    )
+    return classifier
 
 
 def build_matcher(
@@ -180,6 +210,9 @@ def build_matcher(
         queries=shared if config.cache_messages else shared.encoder,
         model_id=shared.model_id,
         gate=load_gate(config.model_dir, shared.model_id) if config.gate else None,
+        classifier=(
+            load_classifier(config.model_dir, shared.model_id) if config.classifier else None
+        ),
     )
     if prune and matcher.index is not None:
         index = matcher.index

@@ -16,6 +16,10 @@
   apply (:meth:`HybridMatcher._ruled_out`).
 * **Parts.** A long post or a reply is judged whole first, then sentence by sentence
   (``split.units``); parts answer only when they agree on one entry.
+* **The members' classifier** (:mod:`bot.matching.classifier`), when the model ships one,
+  answers a whole message the gate left silent if it is at least ``thresholds.classifier``
+  per cent sure of an entry, within the same limits, and no entry it was not fitted on (a
+  moderator's new one) is among the three nearest in meaning.
 
 :meth:`HybridMatcher.explain` returns every figure behind a decision (pure data, reused by
 the CLI and any moderator command).
@@ -29,9 +33,17 @@ from typing import Any
 import numpy as np
 
 from bot.kb.model import EntryKind, KnowledgeBase
+from bot.matching.classifier import Classifier
 from bot.matching.engine import Matcher, asks, channel_rule
 from bot.matching.gate import Evidence, Gate
-from bot.matching.meaning import NEAREST_WEIGHT, Embedder, Meaning, MeaningIndex, Nearest
+from bot.matching.meaning import (
+    NEAREST_WEIGHT,
+    Embedder,
+    Meaning,
+    MeaningIndex,
+    Nearest,
+    Vectors,
+)
 from bot.matching.split import units
 from bot.matching.types import Candidate, Decision, Outcome, Thresholds
 
@@ -80,6 +92,20 @@ RULE_BOTH = "words and meaning agree"
 RULE_RESCUE = "meaning: a clear match the words missed"
 RULE_AGREE = "words suggest it and meaning clearly agrees"
 RULE_GATE = "the learned gate"
+RULE_CLASSIFIER = "the members' classifier"
+CLASSIFIER_NEAR = 3
+"""The members' classifier keeps silent when an entry it was not fitted on (a moderator's new
+one) is among this many entries nearest in meaning to the message: the gate judges those."""
+CLASSIFIER_MIN_WORDS = 5
+"""The members' classifier never answers a message (or part) of fewer words: a fragment such
+as "how much incentive" says too little for it to be sure of anything."""
+CLASSIFIER_OFF_TOPIC_GATE = 0.5
+"""A message that names no social media gets the classifier's answer only when the gate also
+gives that entry at least this probability (ordinary talk of a medical server is full of
+"no time", "what's the point" and "the board" that has nothing to do with Twitter)."""
+CLASSIFIER_PART_WHOLE = 0.2
+"""A part of a long post answers through the classifier only if the whole post gives that
+entry at least this probability (a sentence in passing does not speak for the post)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +230,15 @@ class HybridMatcher:
         null_weight: float = NULL_WEIGHT,
         nearest_weight: float = NEAREST_WEIGHT,
         gate: Gate | None = None,
+        classifier: Classifier | None = None,
     ) -> None:
         """``embedder`` embeds the knowledge base (a cache); ``queries`` embeds messages
         (default: ``embedder``). Without an embedder the word engine decides alone.
         ``null_weight``: see :data:`NULL_WEIGHT`; ``nearest_weight``: see
         :data:`bot.matching.meaning.NEAREST_WEIGHT`. ``gate``: the learned gate fitted for
-        this encoder (:mod:`bot.matching.gate`); without it, the hand rules decide."""
+        this encoder (:mod:`bot.matching.gate`); without it, the hand rules decide.
+        ``classifier``: the members' classifier fitted for this encoder
+        (:mod:`bot.matching.classifier`), consulted where the gate is silent."""
         self.lexical = Matcher(kb, thresholds)
         self.kb = kb
         self.thresholds = self.lexical.thresholds
@@ -221,6 +250,7 @@ class HybridMatcher:
             else None
         )
         self.gate = gate if self.index is not None else None
+        self.classifier = classifier if self.gate is not None else None
         if self.gate is not None and self.index is not None:
             # Computed here (start-up, a reload), not on the first message after one.
             _ = self.index.self_scores
@@ -246,7 +276,11 @@ class HybridMatcher:
         copy among the entries' texts does not count."""
         if self.index is None or not texts:
             return []
-        measured = self.index.measure(self.index.embed(texts), texts if unseen else ())
+        return self._measured(self.index.embed(texts), texts, unseen=unseen)
+
+    def _measured(self, vectors: Vectors, texts: list[str], *, unseen: bool) -> list[Meaning]:
+        assert self.index is not None
+        measured = self.index.measure(vectors, texts if unseen else ())
         if self.null_weight:
             null = self.index.null
             shift = (self.null_weight * (float(null.mean()) - null)).astype(np.float32)
@@ -263,7 +297,8 @@ class HybridMatcher:
         pieces = units(text)
         if not pieces:
             return Explanation(Decision(text, Outcome.SILENT), "no words", (), self.model_id)
-        meanings = self.meaning_of(pieces, unseen=unseen)
+        vectors = self.index.embed(pieces) if self.index is not None else None
+        meanings = self._measured(vectors, pieces, unseen=unseen) if vectors is not None else []
         topical = self.lexical.mentions_twitter(pieces[0])
         whole, lexical = self._judge(
             pieces[0], meanings[0] if meanings else None, detail, topical=topical, part=False
@@ -293,6 +328,11 @@ class HybridMatcher:
             assert part.answer is not None
             return self._explained(text, part.answer, f"a part: {part.rule}", tuple(parts))
         rule = "parts disagree: " + ", ".join(sorted(answers)) if answers else whole.rule
+        if not answers and vectors is not None and meanings and not unseen:
+            found = self._classified(pieces, vectors, meanings, topical)
+            if found is not None:
+                answer, why = found
+                return self._explained(text, answer, f"{why} (the gate: {rule})", tuple(parts))
         suggestions = lexical.suggestions
         if lexical.answer is not None:  # a word answer that meaning blocked
             suggestions = (lexical.answer, *suggestions)
@@ -337,10 +377,11 @@ class HybridMatcher:
         *,
         topical: bool,
         part: bool,
+        also: int | None = None,
     ) -> list[tuple[int, Evidence]]:
         """The candidate entries for one part and the evidence on each: the word engine's
-        answer and best suggestion and the two nearest in meaning, among the entries this
-        kind of message may get (a benefit answers only a question)."""
+        answer and best suggestion, the two nearest in meaning and entry ``also``, among the
+        entries this kind of message may get (a benefit answers only a question)."""
         question = asks(text)
         allowed = [question or is_objection for is_objection in self._objection]
         order = meaning.order(allowed)
@@ -352,6 +393,8 @@ class HybridMatcher:
             if index is not None and allowed[index] and index not in candidates:
                 candidates.append(index)
         candidates += [i for i in order[:2] if i not in candidates]
+        if also is not None and allowed[also] and also not in candidates:
+            candidates.append(also)
         if not candidates:
             return []
         assert self.index is not None
@@ -568,6 +611,56 @@ class HybridMatcher:
         if score - neg_score < limits.meaning_negative_margin:
             return _with(base, None, f"{word_rule}; meaning too close to a negative")
         return _with(base, self._candidate(target, score), RULE_RESCUE)
+
+    def _classified(
+        self, pieces: list[str], vectors: Vectors, meanings: list[Meaning], topical: bool
+    ) -> tuple[Candidate, str] | None:
+        """The members' classifier's answer to a message the gate left silent, or None.
+
+        Its likeliest class for the whole message, or else for one of its parts (when the
+        whole gives that entry at least :data:`CLASSIFIER_PART_WHOLE`), each of at least
+        :data:`CLASSIFIER_MIN_WORDS` words, must be an entry of this knowledge base, at least
+        ``thresholds.classifier`` per cent sure, one this kind of message may get (a benefit
+        answers only a question), not ruled out by the hard limits, and, for a message that
+        names no social media, given at least :data:`CLASSIFIER_OFF_TOPIC_GATE` by the gate
+        too; and no entry the classifier does not know (a moderator's new one) may be among
+        the :data:`CLASSIFIER_NEAR` nearest in meaning to the whole message.
+        """
+        classifier = self.classifier
+        if classifier is None or self.thresholds.classifier >= 100.0:
+            return None
+        if any(
+            not classifier.knows(self._entries[i].id) for i in meanings[0].order()[:CLASSIFIER_NEAR]
+        ):
+            return None
+        whole = classifier.probabilities(vectors[0])
+        for number, (piece, meaning) in enumerate(zip(pieces, meanings, strict=True)):
+            if len(piece.split()) < CLASSIFIER_MIN_WORDS:
+                continue
+            entry_id, p = classifier.best(vectors[number])
+            index = self._position.get(entry_id)
+            if index is None or 100.0 * p < self.thresholds.classifier:
+                continue
+            if number and whole[classifier.classes.index(entry_id)] < CLASSIFIER_PART_WHOLE:
+                continue
+            decision, _ = self.lexical.decide(piece)
+            found = dict(
+                self.evidence(
+                    piece, meaning, decision, topical=topical, part=number > 0, also=index
+                )
+            )
+            if index not in found or self._ruled_out(piece, index, found[index]) is not None:
+                if number == 0:
+                    return None  # sure of the whole, and a hard limit says no: that stands
+                continue
+            if not topical and self.gate is not None:
+                leaning = self.gate.probability(found[index])
+                if leaning < CLASSIFIER_OFF_TOPIC_GATE:
+                    continue
+            answer = self._candidate(index, 100.0 * float(meaning.entry[index]))
+            where = "a part: " if number else ""
+            return answer, f"{where}{RULE_CLASSIFIER}: {100 * p:.0f} % `{entry_id}`"
+        return None
 
     def _ruled_out(self, text: str, index: int, evidence: Evidence) -> str | None:
         """Why a candidate may not answer whatever the gate says, or None: requests to the

@@ -43,6 +43,10 @@ class Thresholds:
     """With a model that ships a learned gate (``bot/matching/gate.py``), the least
     probability (per cent) with which an entry answers; the four ``meaning_*`` thresholds
     then apply only to a model without one."""
+    classifier: float = 90.0
+    """With a model that ships the members' classifier (``bot/matching/classifier.py``), the
+    least probability (per cent) with which it answers a message the gate left silent (100:
+    never)."""
 
 
 @dataclass(frozen=True, slots=True)

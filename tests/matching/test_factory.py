@@ -28,6 +28,7 @@ from bot.settings import Settings, SettingsError
         ("MATCH_MEANING_ANSWER", "120"),
         ("MATCH_MEANING_KEEP", "high"),
         ("MATCH_GATE", "101"),
+        ("MATCH_CLASSIFIER", "-1"),
         ("MODEL_THREADS", "0"),
         ("MODEL_DIR", "/no/such/model/dir"),
     ],
@@ -50,6 +51,7 @@ def test_the_bot_configures_the_process_so_check_and_previews_use_its_settings(
             "MATCH_MEANING_MARGIN",
             "MATCH_MEANING_KEEP",
             "MATCH_GATE",
+            "MATCH_CLASSIFIER",
         )
     }
     strict = Settings.from_env({**never, "DATA_DIR": str(tmp_path)})
@@ -58,6 +60,7 @@ def test_the_bot_configures_the_process_so_check_and_previews_use_its_settings(
     assert current_config() == config_from_settings(strict)
     assert knowledge.matcher.thresholds.meaning_margin == 100.0
     assert knowledge.matcher.thresholds.gate == 100.0
+    assert knowledge.matcher.thresholds.classifier == 100.0
     assert (tmp_path / CACHE_FILE).is_file()
     # check_kb (the /kb check command and the upload preview) builds with the same settings:
     # with thresholds that strict, most examples miss their answer.

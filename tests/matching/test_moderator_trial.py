@@ -1,5 +1,5 @@
 """A moderator's three new entries, written from knowledge/README.md alone (a dozen triggers,
-12 to 14, and 3 examples each; no synonyms, context or everyday lists), pass `check` beside the
+12 to 16, and 3 examples each; no synonyms, context or everyday lists), pass `check` beside the
 bundled ones.
 
 How well they then answer unseen messages is measured by `make bench` (bench/blind.py), not
@@ -18,7 +18,7 @@ from bot.kb.loader import BUNDLED_DIR, load_knowledge
 from bot.kb.model import Objection
 from bot.service.check import check_knowledge
 
-# Ten trials, each by a moderator who saw only knowledge/README.md and a topic list.
+# Fourteen trials, each by a moderator who saw only knowledge/README.md and a topic list.
 
 
 @pytest.mark.parametrize(
@@ -91,6 +91,38 @@ from bot.service.check import check_knowledge
             ),
         ),
         "moderator_trial10",
+        pytest.param(
+            "moderator_trial11",
+            marks=pytest.mark.xfail(
+                reason="5 of the moderator's 9 examples do not get their own answer (at its one"
+                " look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
+        pytest.param(
+            "moderator_trial12",
+            marks=pytest.mark.xfail(
+                reason="6 of the moderator's 9 examples do not get their own answer (at its one"
+                " look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
+        pytest.param(
+            "moderator_trial13",
+            marks=pytest.mark.xfail(
+                reason="2 of the moderator's 9 examples do not get their own answer (at its one"
+                " look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
+        pytest.param(
+            "moderator_trial14",
+            marks=pytest.mark.xfail(
+                reason="2 of the moderator's 9 examples do not get their own answer (at its one"
+                " look, 2026-11-30); issue 12's goal is unmet",
+                strict=True,
+            ),
+        ),
     ],
 )
 def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
@@ -100,7 +132,7 @@ def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
     shutil.copy(folder / "entries.yaml", kb_dir / "moderator-topics.yaml")
     entries = yaml.safe_load((folder / "entries.yaml").read_text(encoding="utf-8"))["objections"]
     assert len(entries) == 3
-    assert all(12 <= len(e["triggers"]) <= 14 and len(e["examples"]) == 3 for e in entries)
+    assert all(12 <= len(e["triggers"]) <= 16 and len(e["examples"]) == 3 for e in entries)
     report = check_knowledge(kb_dir)
     assert report.ok, report.format()
     assert {e["id"] for e in entries} <= {o.id for o in report_objections(kb_dir)}
