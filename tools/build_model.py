@@ -413,6 +413,12 @@ runs `tools/build_model.py`:
 
 Seeds are fixed (`SEED` in the script); `python tools/build_model.py --frozen` builds the
 encoder without fine-tuning.
+
+## Fitted beside it
+
+`gate.json` (the learned gate, `tools/fit_gate.py`) and `classifier.json` (the members'
+classifier, `tools/fit_classifier.py`) are small numpy-only models fitted for this encoder;
+each names the model it belongs to and is not used with another. Refit both after `make model`.
 """
 
 TUNE_STEP = (
