@@ -16,10 +16,11 @@
   apply (:meth:`HybridMatcher._ruled_out`).
 * **Parts.** A long post or a reply is judged whole first, then sentence by sentence
   (``split.units``); parts answer only when they agree on one entry.
-* **The members' classifier** (:mod:`bot.matching.classifier`), when the model ships one,
-  answers a whole message the gate left silent if it is at least ``thresholds.classifier``
-  per cent sure of an entry, within the same limits, and no entry it was not fitted on (a
-  moderator's new one) is among the three nearest in meaning.
+* **The members' classifier** (:mod:`bot.matching.classifier`), when the model ships one
+  beside the gate, answers a message the gate left silent if it is at least
+  ``thresholds.classifier`` per cent sure of an entry (for the whole message, or for a part
+  the whole leans towards), within the same limits, and no entry it was not fitted on (a
+  moderator's new one) is among the three nearest in meaning (:meth:`_classified`).
 
 :meth:`HybridMatcher.explain` returns every figure behind a decision (pure data, reused by
 the CLI and any moderator command).
@@ -238,7 +239,8 @@ class HybridMatcher:
         :data:`bot.matching.meaning.NEAREST_WEIGHT`. ``gate``: the learned gate fitted for
         this encoder (:mod:`bot.matching.gate`); without it, the hand rules decide.
         ``classifier``: the members' classifier fitted for this encoder
-        (:mod:`bot.matching.classifier`), consulted where the gate is silent."""
+        (:mod:`bot.matching.classifier`), consulted where the gate is silent (only with a
+        gate)."""
         self.lexical = Matcher(kb, thresholds)
         self.kb = kb
         self.thresholds = self.lexical.thresholds
@@ -329,7 +331,7 @@ class HybridMatcher:
             return self._explained(text, part.answer, f"a part: {part.rule}", tuple(parts))
         rule = "parts disagree: " + ", ".join(sorted(answers)) if answers else whole.rule
         if not answers and vectors is not None and meanings and not unseen:
-            found = self._classified(pieces, vectors, meanings, topical)
+            found = self._classified(pieces, vectors, meanings, lexical, topical)
             if found is not None:
                 answer, why = found
                 return self._explained(text, answer, f"{why} (the gate: {rule})", tuple(parts))
@@ -613,7 +615,12 @@ class HybridMatcher:
         return _with(base, self._candidate(target, score), RULE_RESCUE)
 
     def _classified(
-        self, pieces: list[str], vectors: Vectors, meanings: list[Meaning], topical: bool
+        self,
+        pieces: list[str],
+        vectors: Vectors,
+        meanings: list[Meaning],
+        lexical: Decision,
+        topical: bool,
     ) -> tuple[Candidate, str] | None:
         """The members' classifier's answer to a message the gate left silent, or None.
 
@@ -624,7 +631,8 @@ class HybridMatcher:
         answers only a question), not ruled out by the hard limits, and, for a message that
         names no social media, given at least :data:`CLASSIFIER_OFF_TOPIC_GATE` by the gate
         too; and no entry the classifier does not know (a moderator's new one) may be among
-        the :data:`CLASSIFIER_NEAR` nearest in meaning to the whole message.
+        the :data:`CLASSIFIER_NEAR` nearest in meaning to the whole message. ``lexical``: the
+        word engine's decision on the whole message.
         """
         classifier = self.classifier
         if classifier is None or self.thresholds.classifier >= 100.0:
@@ -643,7 +651,7 @@ class HybridMatcher:
                 continue
             if number and whole[classifier.classes.index(entry_id)] < CLASSIFIER_PART_WHOLE:
                 continue
-            decision, _ = self.lexical.decide(piece)
+            decision = self.lexical.decide(piece)[0] if number else lexical  # the whole's
             found = dict(
                 self.evidence(
                     piece, meaning, decision, topical=topical, part=number > 0, also=index
