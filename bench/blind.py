@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -156,14 +158,22 @@ def _both(kb: KnowledgeBase, rows: list[tuple[str, str, str]]) -> dict[str, Any]
     return {"words": detail(Matcher(kb), rows), "combined": detail(build_matcher(kb), rows)}
 
 
+@contextmanager
+def trial_knowledge(trial: Path) -> Iterator[Path]:
+    """A temporary knowledge folder: the bundled files plus the trial's ``entries.yaml``, as
+    a moderator would save it (``moderator-topics.yaml``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        kb_dir = Path(tmp) / "knowledge"
+        shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
+        shutil.copy(trial / "entries.yaml", kb_dir / "moderator-topics.yaml")
+        yield kb_dir
+
+
 def moderator_trial(trial: Path, before: dict[str, float]) -> dict[str, Any]:
     """The bundled knowledge base plus the moderator's file, as a moderator would save it;
     ``before``: the bundled matcher's share of right decisions on each realistic set."""
     entries_file, messages_file = trial / "entries.yaml", trial / "messages.yaml"
-    with tempfile.TemporaryDirectory() as tmp:
-        kb_dir = Path(tmp) / "knowledge"
-        shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
-        shutil.copy(entries_file, kb_dir / "moderator-topics.yaml")
+    with trial_knowledge(trial) as kb_dir:
         report = check_knowledge(kb_dir)
         kb = load_knowledge(kb_dir)
     entries = yaml.safe_load(entries_file.read_text(encoding="utf-8"))["objections"]

@@ -16,15 +16,13 @@ Deterministic: the same sets and model give the same file.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from bench import blind
 from bench.matcher import EVAL_SETS
 from bench.semantic import READ_SETS, SPENT_SETS, is_dev_line, is_held_out
-from bot.kb.loader import BUNDLED_DIR, load_knowledge
+from bot.kb.loader import load_knowledge
 from bot.kb.model import KnowledgeBase
 from bot.matching.classifier import CLASSIFIER_FILE, NONE, Classifier, fit
 from bot.matching.factory import MatcherConfig, build_matcher, load_embedder
@@ -115,15 +113,13 @@ def report() -> None:
         groups.append((trial, folder, rows))
     for name, folder, rows in groups:
         line = [f"{name:18s}"]
+        if folder is None:
+            kb = load_knowledge()
+        else:
+            with blind.trial_knowledge(folder) as kb_dir:
+                kb = load_knowledge(kb_dir)
         for label, use in (("without", False), ("with", True)):
-            config = MatcherConfig(classifier=use)
-            with tempfile.TemporaryDirectory() as tmp:
-                kb_dir = BUNDLED_DIR
-                if folder is not None:
-                    kb_dir = Path(tmp) / "knowledge"
-                    shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
-                    shutil.copy(folder / "entries.yaml", kb_dir / "moderator-topics.yaml")
-                matcher = build_matcher(load_knowledge(kb_dir), config)
+            matcher = build_matcher(kb, MatcherConfig(classifier=use))
             got = []
             for text, _ in rows:
                 decision = matcher.match(text)

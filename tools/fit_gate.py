@@ -18,16 +18,14 @@ Deterministic: the same sets and model give the same file.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from bench import blind
 from bench.matcher import EVAL_SETS
 from bench.semantic import SPENT_SETS, is_dev_line
-from bot.kb.loader import BUNDLED_DIR, load_knowledge
+from bot.kb.loader import load_knowledge
 from bot.matching.factory import MatcherConfig, build_matcher
 from bot.matching.gate import GATE_FILE, Gate, fit
 from bot.matching.hybrid import HybridMatcher
@@ -105,10 +103,7 @@ def groups() -> dict[str, tuple[HybridMatcher, list[Row]]]:
     found["tidy"] = (bundled, tidy)
     for trial in TRIAL_GROUPS:
         folder = blind.TRIALS[trial]
-        with tempfile.TemporaryDirectory() as tmp:
-            kb_dir = Path(tmp) / "knowledge"
-            shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
-            shutil.copy(folder / "entries.yaml", kb_dir / "moderator-topics.yaml")
+        with blind.trial_knowledge(folder) as kb_dir:
             matcher = build_matcher(load_knowledge(kb_dir), config)
         found[trial] = (matcher, blind.labelled(folder / "messages.yaml"))
     return found
