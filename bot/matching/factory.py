@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from bot.kb.model import KnowledgeBase
 from bot.matching.classifier import CLASSIFIER_FILE, Classifier, ClassifierError
@@ -131,12 +131,25 @@ def load_embedder(config: MatcherConfig) -> _Shared:
         return shared
 
 
-_fitted: dict[tuple[Path, str], Any] = {}
+class _Fitted(Protocol):
+    """A file fitted for one model (the gate, the classifier)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+
+_F = TypeVar("_F", bound=_Fitted)
+_fitted: dict[tuple[Path, str], _Fitted | None] = {}
 
 
 def _fitted_file(
-    model_dir: Path | None, model_id: str, name: str, read: Any, errors: type[Exception], tool: str
-) -> Any:
+    model_dir: Path | None,
+    model_id: str,
+    name: str,
+    read: Callable[[Path], _F],
+    errors: type[Exception],
+    tool: str,
+) -> _F | None:
     """A file fitted for the model (the gate, the classifier) in its directory, read once per
     process; None when there is none or it was fitted for another model (logged)."""
     from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
@@ -160,7 +173,7 @@ def _fitted_file(
                 )
                 found = None
             _fitted[key] = found
-        return _fitted[key]
+        return cast("_F | None", _fitted[key])
 
 
 def load_gate(model_dir: Path | None, model_id: str) -> Gate | None:
@@ -170,17 +183,14 @@ def load_gate(model_dir: Path | None, model_id: str) -> Gate | None:
     Raises ``semantic.ModelError`` (one line naming the file and the fix, like a broken model)
     for a file that exists but is malformed.
     """
-    gate: Gate | None = _fitted_file(
-        model_dir, model_id, GATE_FILE, Gate.load, GateError, "tools.fit_gate"
-    )
-    return gate
+    return _fitted_file(model_dir, model_id, GATE_FILE, Gate.load, GateError, "tools.fit_gate")
 
 
 def load_classifier(model_dir: Path | None, model_id: str) -> Classifier | None:
     """The members' classifier in the model's directory (``classifier.json``), read once per
     process; None when there is none or it was fitted for another model. Raises
     ``semantic.ModelError`` for a file that exists but is malformed."""
-    classifier: Classifier | None = _fitted_file(
+    return _fitted_file(
         model_dir,
         model_id,
         CLASSIFIER_FILE,
@@ -188,7 +198,6 @@ def load_classifier(model_dir: Path | None, model_id: str) -> Classifier | None:
         ClassifierError,
         "tools.fit_classifier",
     )
-    return classifier
 
 
 def build_matcher(
