@@ -237,3 +237,42 @@ def test_a_part_answers_through_the_classifier_only_if_the_whole_leans_its_way()
     assert explained.rule.startswith(f"a part: {RULE_CLASSIFIER}")
     # The same sentence in a post that is about something else keeps its silence.
     assert matcher.match(OFF_HAND).outcome is not Outcome.ANSWER
+
+
+def test_a_new_entry_does_not_answer_what_the_classifier_is_sure_is_ordinary_talk() -> None:
+    # The gate would answer patient-privacy; a classifier fitted without that entry (a
+    # moderator's new one) cannot recognise it, but it can tell ordinary talk.
+    text = "privacy scares me off it"
+    unknown = ("too-busy", "too-short", "research-updates", NONE)
+    sure = pointing({"too-busy": "busy"}, classes=unknown, none=6.0)
+    unsure = pointing({"too-busy": "busy"}, classes=unknown, none=2.0)
+    vector = ToyEncoder(CONCEPTS).encode([text])[0]
+    assert sure.probabilities(vector)[-1] > 0.95 > unsure.probabilities(vector)[-1]
+    vetoed = toy(sure, gate_p=0.99).explain(text)
+    assert vetoed.decision.outcome is not Outcome.ANSWER
+    ordinary = round(100 * sure.probabilities(vector)[-1])
+    assert vetoed.rule.startswith(f"{RULE_CLASSIFIER}: {ordinary} % ordinary talk")
+    assert "`patient-privacy` is an entry it was not fitted on" in vetoed.rule
+    # ``check`` and the upload preview decide the same way.
+    assert toy(sure, gate_p=0.99).match_unseen(text).outcome is not Outcome.ANSWER
+    for answering in (
+        toy(unsure, gate_p=0.99),  # not sure enough that it is ordinary talk
+        toy(pointing({"too-busy": "busy"}, none=6.0), gate_p=0.99),  # it knows the entry
+        toy(sure, gate_p=0.99, classifier=100.0),  # the classifier is off
+        toy(None, gate_p=0.99),
+    ):
+        found = answering.match(text)
+        assert found.answer is not None
+        assert found.answer.id == "patient-privacy"
+
+
+def test_a_part_with_a_new_entry_is_vetoed_too() -> None:
+    text = "Ugh, the weather.\nmy clinic eats every hour I have\nprivacy scares me off it"
+    unknown = ("too-busy", "too-short", "research-updates", NONE)
+    sure = pointing({"too-busy": "busy"}, classes=unknown, none=6.0)
+    whole = ToyEncoder({**CONCEPTS, **POSTS}).encode([text])[0]
+    assert sure.probabilities(whole)[-1] > 0.95
+    explained = toy(sure, gate_p=0.99).explain(text)
+    assert explained.decision.answer is None or explained.decision.answer.id != "patient-privacy"
+    vetoed = [p for p in explained.parts if "ordinary talk" in p.rule]
+    assert vetoed, [p.rule for p in explained.parts]
