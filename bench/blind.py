@@ -71,14 +71,25 @@ REALISTIC = {
     "heldout61_realistic": SETS_DIR / "heldout61_realistic.yaml",
     "chatter_week62": SETS_DIR / "chatter_week62.yaml",
     "heldout63_today": SETS_DIR / "heldout63_today.yaml",
+    "heldout64_realistic": SETS_DIR / "heldout64_realistic.yaml",
+    "chatter_week65": SETS_DIR / "chatter_week65.yaml",
+    "heldout66_today": SETS_DIR / "heldout66_today.yaml",
+    "heldout67_realistic": SETS_DIR / "heldout67_realistic.yaml",
+    "chatter_week68": SETS_DIR / "chatter_week68.yaml",
+    "heldout69_today": SETS_DIR / "heldout69_today.yaml",
+    "heldout70_realistic": SETS_DIR / "heldout70_realistic.yaml",
+    "chatter_week71": SETS_DIR / "chatter_week71.yaml",
+    "heldout72_today": SETS_DIR / "heldout72_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
 25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth, 40-42
 the seventh, 43-45 the eighth, 46-48 the ninth, 49-51 the tenth, 52-54 the eleventh, 55-57
-the twelfth, 58-60 the thirteenth, 61-63 the fourteenth; the encoder trains on the first three
-rounds, less a dev quarter of each, and their lines are the bundled phrasings; the learned
+the twelfth, 58-60 the thirteenth, 61-63 the fourteenth, 64-66 the fifteenth, 67-69 the
+sixteenth, 70-72 the seventeenth; the encoder trains on the first three rounds, less a dev
+quarter of each, and their lines are the bundled phrasings; the learned
 gate is fitted on those dev quarters and the fourth to seventh rounds; the members' classifier
-trains on the first thirteen, less the dev quarters; the fourteenth is blind)."""
+trains on the first sixteen, less the dev quarters; the seventeenth is blind, and so is the
+sixteenth round's moderator trial)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
@@ -94,6 +105,8 @@ TRIALS = {
     "moderator_trial12": SETS_DIR / "moderator_trial12",
     "moderator_trial13": SETS_DIR / "moderator_trial13",
     "moderator_trial14": SETS_DIR / "moderator_trial14",
+    "moderator_trial15": SETS_DIR / "moderator_trial15",
+    "moderator_trial16": SETS_DIR / "moderator_trial16",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the

@@ -407,11 +407,85 @@ EVAL_SETS: tuple[EvalSet, ...] = (
         floor=0.90,
         origin="blind at one look 2026-11-30: 80.8 % right, 5 wrong (3.0 %), 100 % silent",
     ),
-    # Fourteenth round (2026-11-30, night), written the same way after all of the above: the
-    # honest estimate; only its totals are looked at.
-    EvalSet("heldout61_realistic_blind", SETS_DIR / "heldout61_realistic.yaml", "blind"),
-    EvalSet("chatter_week62_blind", SETS_DIR / "chatter_week62.yaml", "blind"),
-    EvalSet("heldout63_today_blind", SETS_DIR / "heldout63_today.yaml", "blind"),
+    # Fourteenth round, written the same way; looked at once with the classifier as shipped
+    # in stop 21, then its misses were read (the classifier's threshold was swept on it and
+    # kept); three quarters of it train the classifier since.
+    EvalSet(
+        "heldout61_realistic",
+        SETS_DIR / "heldout61_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 70.5 % right, 4 wrong (1.8 %), 98.2 % silent",
+    ),
+    EvalSet(
+        "chatter_week62",
+        SETS_DIR / "chatter_week62.yaml",
+        "spent",
+        origin="blind at one look 2026-11-30: 99.2 % silent (3 of 391 answered)",
+    ),
+    EvalSet(
+        "heldout63_today",
+        SETS_DIR / "heldout63_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-11-30: 81.4 % right, 3 wrong (1.8 %), 100 % silent",
+    ),
+    # Fifteenth round (an emergency medicine server's realistic talk, a rural family medicine
+    # week, neurology and psychiatry on today's topics), looked at once with the matcher of
+    # stop 21; its moderator trial's wrong answers were read (they led to the classifier's
+    # ordinary-talk veto on new entries), and three quarters of it train the classifier since.
+    EvalSet(
+        "heldout64_realistic",
+        SETS_DIR / "heldout64_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-12-01: 78.6 % right, 3 wrong (1.4 %), 100 % silent",
+    ),
+    EvalSet(
+        "chatter_week65",
+        SETS_DIR / "chatter_week65.yaml",
+        "spent",
+        origin="blind at one look 2026-12-01: 100 % silent (0 of 394 answered)",
+    ),
+    EvalSet(
+        "heldout66_today",
+        SETS_DIR / "heldout66_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-12-01: 81.4 % right, 3 wrong (1.8 %), 96.5 % silent",
+    ),
+    # Sixteenth round (a surgery and anaesthesia server's realistic talk, a hospital medicine
+    # and nursing week, cardiology and internal medicine on today's topics), looked at once by
+    # mistake before the changes it was meant to measure were finished (see the README), then
+    # used to choose among them; three quarters of it train the classifier since. Its
+    # moderator trial (bench.blind.TRIALS) was not looked at with it.
+    EvalSet(
+        "heldout67_realistic",
+        SETS_DIR / "heldout67_realistic.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-12-01: 68.2 % right, 5 wrong (2.3 %), 100 % silent",
+    ),
+    EvalSet(
+        "chatter_week68",
+        SETS_DIR / "chatter_week68.yaml",
+        "spent",
+        origin="blind at one look 2026-12-01: 99.75 % silent (1 of 401 answered)",
+    ),
+    EvalSet(
+        "heldout69_today",
+        SETS_DIR / "heldout69_today.yaml",
+        "spent",
+        floor=0.90,
+        origin="blind at one look 2026-12-01: 76.6 % right, 5 wrong (3.0 %), 98.2 % silent",
+    ),
+    # Seventeenth round (2026-12-01), written the same way after all of the above (an adult
+    # oncology and palliative care server's realistic talk, a residents' and students' week,
+    # emergency, anaesthesia and intensive care nursing on today's topics): the honest
+    # estimate; only its totals are looked at.
+    EvalSet("heldout70_realistic_blind", SETS_DIR / "heldout70_realistic.yaml", "blind"),
+    EvalSet("chatter_week71_blind", SETS_DIR / "chatter_week71.yaml", "blind"),
+    EvalSet("heldout72_today_blind", SETS_DIR / "heldout72_today.yaml", "blind"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

@@ -108,8 +108,17 @@ READ_SETS = (
     "heldout58_realistic",
     "chatter_week59",
     "heldout60_today",
+    "heldout61_realistic",
+    "chatter_week62",
+    "heldout63_today",
+    "heldout64_realistic",
+    "chatter_week65",
+    "heldout66_today",
+    "heldout67_realistic",
+    "chatter_week68",
+    "heldout69_today",
 )
-"""The read blind sets (rounds 4 to 13): the members' classifier
+"""The read blind sets (rounds 4 to 16): the members' classifier
 (``tools/fit_classifier.py``) trains on their lines less the same dev quarter; the encoder
 does not train on them."""
 
