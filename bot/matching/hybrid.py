@@ -96,6 +96,8 @@ RULE_RESCUE = "meaning: a clear match the words missed"
 RULE_AGREE = "words suggest it and meaning clearly agrees"
 RULE_GATE = "the learned gate"
 RULE_CLASSIFIER = "the members' classifier"
+RULE_NOT_FITTED = "is an entry it was not fitted on"
+"""The end of the rule that vetoes a new entry's answer to ordinary talk (``check`` reads it)."""
 CLASSIFIER_NEAR = 3
 """The members' classifier keeps silent when an entry it was not fitted on (a moderator's new
 one) is among this many entries nearest in meaning to the message: the gate judges those."""
@@ -702,8 +704,8 @@ class HybridMatcher:
         if self.classifier.knows(answer.id):
             return None
         return (
-            f"{RULE_CLASSIFIER}: {100 * ordinary:.0f} % ordinary talk, and `{answer.id}` is "
-            "an entry it was not fitted on"
+            f"{RULE_CLASSIFIER}: {100 * ordinary:.0f} % ordinary talk, and `{answer.id}` "
+            f"{RULE_NOT_FITTED}"
         )
 
     def _ruled_out(self, text: str, index: int, evidence: Evidence) -> str | None:

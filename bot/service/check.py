@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.cards import answer_card
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts, scan_knowledge_files
 from bot.kb.model import Entry, KBError, KnowledgeBase, Objection, Problem
+from bot.matching.hybrid import RULE_NOT_FITTED
 from bot.matching.types import MatcherLike, Outcome
 
 if TYPE_CHECKING:
@@ -179,6 +180,7 @@ def _example_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
     # An example must get its answer from the rest of its entry, not from its own copy among
     # the entry's embedded texts (a matcher without meaning has no such copy).
     match = getattr(matcher, "match_unseen", matcher.match)
+    explain = getattr(matcher, "explain", None)
     for example, line in zip(entry.examples, lines, strict=True):
         decision = match(example)
         if decision.outcome is Outcome.ANSWER and decision.answer is not None:
@@ -194,7 +196,7 @@ def _example_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
                 entry.location.file,
                 line or _line(entry, "examples"),
                 f"example {example!r} of `{entry.id}` does not get its answer: the bot {got}; "
-                f"{_advice(entry, got)}",
+                f"{_advice(entry, got, _vetoed(explain, example, entry.id))}",
             )
         )
     return problems
@@ -240,8 +242,22 @@ def _ordinary_problems(kb: KnowledgeBase, matcher: MatcherLike) -> list[Problem]
     return problems
 
 
-def _advice(entry: Entry, got: str) -> str:
+def _vetoed(explain: Any, example: str, entry_id: str) -> bool:
+    """Whether the members' classifier took ``example`` for ordinary talk and so vetoed
+    ``entry_id``, an entry it was not fitted on (``explain``: the matcher's, if it has one)."""
+    if explain is None:
+        return False
+    rule = str(explain(example, detail=False, unseen=True).rule)
+    return f"`{entry_id}` {RULE_NOT_FITTED}" in rule
+
+
+def _advice(entry: Entry, got: str, vetoed: bool = False) -> str:
     """What a moderator can do about an example that misses its entry."""
+    if vetoed:
+        return (
+            "the members' classifier, which was not fitted on this entry, takes it for "
+            "ordinary talk: write it as a member would voice the reluctance about Twitter"
+        )
     if got.startswith("answers"):
         return f"add triggers like it to `{entry.id}`, or add it to the other entry's not_this"
     return f"add triggers like it (other words for the same thing) to `{entry.id}`"

@@ -62,3 +62,37 @@ def test_warnings_never_block_errors_always_do() -> None:
     assert report.warnings == [warning]
     assert not report.ok
     assert CheckReport((warning,), files=1).ok
+
+
+def test_an_example_the_classifier_takes_for_ordinary_talk_says_so() -> None:
+    import dataclasses
+
+    from bot.matching.classifier import NONE
+    from bot.matching.hybrid import HybridMatcher
+    from tests.matching.test_classifier import flat_gate, pointing
+    from tests.matching.test_hybrid import CONCEPTS, TOY, kb_with_negatives
+    from tests.matching.toy_encoder import ToyEncoder
+
+    kb = kb_with_negatives()
+    privacy = dataclasses.replace(kb.objections[1], examples=("privacy scares me off it",))
+    kb = dataclasses.replace(kb, objections=(kb.objections[0], privacy, *kb.objections[2:]))
+    unknown = ("too-busy", "too-short", "research-updates", NONE)  # not fitted on privacy
+
+    def example_errors(none: float) -> list[str]:
+        matcher = HybridMatcher(
+            kb,
+            TOY,
+            embedder=ToyEncoder(CONCEPTS),
+            null_weight=0.0,
+            nearest_weight=1.0,
+            gate=flat_gate(0.99),
+            classifier=pointing({"too-busy": "busy"}, classes=unknown, none=none),
+        )
+        return [str(p) for p in check_kb(kb, matcher=matcher) if "example" in p.message]
+
+    vetoed = example_errors(none=6.0)  # sure the example is ordinary talk
+    assert len(vetoed) == 1, vetoed
+    assert "privacy scares me off it" in vetoed[0]
+    assert "takes it for ordinary talk" in vetoed[0]
+    assert "as a member would voice the reluctance" in vetoed[0]
+    assert example_errors(none=2.0) == []  # not sure: the gate's answer stands
