@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bot.kb.model import EntryKind, KnowledgeBase
 from bot.matching.classifier import NONE, Classifier
@@ -316,9 +317,9 @@ class HybridMatcher:
         whole, lexical = self._judge(
             pieces[0], meanings[0] if meanings else None, detail, topical=topical, part=False
         )
-        ordinary = self._ordinary(vectors)
+        classes = self._classes(vectors)
         if whole.answer is not None:
-            veto = self._new_entry_veto(whole.answer, ordinary)
+            veto = self._new_entry_veto(whole.answer, classes)
             if veto is None:
                 return self._explained(text, whole.answer, whole.rule, (whole,))
             whole = _with(whole, None, veto)
@@ -336,7 +337,7 @@ class HybridMatcher:
                     why = "the whole message is nearer in meaning to other entries"
                 elif self._closer_to_negative(meanings[0], entry_id):
                     why = "the whole message is closer to a negative than to this entry"
-                elif (veto := self._new_entry_veto(answers[entry_id].answer, ordinary)) is not None:
+                elif (veto := self._new_entry_veto(answers[entry_id].answer, classes)) is not None:
                     why = veto
                 else:
                     continue
@@ -347,8 +348,8 @@ class HybridMatcher:
             assert part.answer is not None
             return self._explained(text, part.answer, f"a part: {part.rule}", tuple(parts))
         rule = "parts disagree: " + ", ".join(sorted(answers)) if answers else whole.rule
-        if not answers and vectors is not None and meanings and not unseen:
-            found = self._classified(pieces, vectors, meanings, lexical, topical)
+        if not answers and vectors is not None and classes is not None and meanings and not unseen:
+            found = self._classified(pieces, vectors, classes, meanings, lexical, topical)
             if found is not None:
                 answer, why = found
                 return self._explained(text, answer, f"{why} (the gate: {rule})", tuple(parts))
@@ -635,6 +636,7 @@ class HybridMatcher:
         self,
         pieces: list[str],
         vectors: Vectors,
+        whole: NDArray[np.float64],
         meanings: list[Meaning],
         lexical: Decision,
         topical: bool,
@@ -648,21 +650,22 @@ class HybridMatcher:
         answers only a question), not ruled out by the hard limits, and, for a message that
         names no social media, given at least :data:`CLASSIFIER_OFF_TOPIC_GATE` by the gate
         too; and no entry the classifier does not know (a moderator's new one) may be among
-        the :data:`CLASSIFIER_NEAR` nearest in meaning to the whole message. ``lexical``: the
-        word engine's decision on the whole message.
+        the :data:`CLASSIFIER_NEAR` nearest in meaning to the whole message. ``whole``: the
+        classifier's probabilities for the whole message; ``lexical``: the word engine's
+        decision on it.
         """
         classifier = self.classifier
-        if classifier is None or self.thresholds.classifier >= 100.0:
-            return None
+        assert classifier is not None  # ``whole`` comes from it
         if any(
             not classifier.knows(self._entries[i].id) for i in meanings[0].order()[:CLASSIFIER_NEAR]
         ):
             return None
-        whole = classifier.probabilities(vectors[0])
         for number, (piece, meaning) in enumerate(zip(pieces, meanings, strict=True)):
             if len(piece.split()) < CLASSIFIER_MIN_WORDS:
                 continue
-            entry_id, p = classifier.best(vectors[number])
+            share = whole if number == 0 else classifier.probabilities(vectors[number])
+            top = int(np.argmax(share))
+            entry_id, p = classifier.classes[top], float(share[top])
             index = self._position.get(entry_id)
             if index is None or 100.0 * p < self.thresholds.classifier:
                 continue
@@ -687,21 +690,25 @@ class HybridMatcher:
             return answer, f"{where}{RULE_CLASSIFIER}: {100 * p:.0f} % `{entry_id}`"
         return None
 
-    def _ordinary(self, vectors: Vectors | None) -> float | None:
-        """How sure the members' classifier is that the whole message (``vectors[0]``) is
-        ordinary talk (0-1), or None when it is off or absent."""
+    def _classes(self, vectors: Vectors | None) -> NDArray[np.float64] | None:
+        """The members' classifier's probabilities for the whole message (``vectors[0]``),
+        computed once per message, or None when it is off or absent."""
         classifier = self.classifier
         if classifier is None or vectors is None or self.thresholds.classifier >= 100.0:
             return None
-        return float(classifier.probabilities(vectors[0])[classifier.classes.index(NONE)])
+        return classifier.probabilities(vectors[0])
 
-    def _new_entry_veto(self, answer: Candidate | None, ordinary: float | None) -> str | None:
+    def _new_entry_veto(
+        self, answer: Candidate | None, classes: NDArray[np.float64] | None
+    ) -> str | None:
         """Why the gate's ``answer`` may not stand, or None: an entry the classifier does not
-        know, for a message it is :data:`CLASSIFIER_ORDINARY` sure is ordinary talk."""
-        if answer is None or ordinary is None or ordinary < CLASSIFIER_ORDINARY:
+        know, for a message it is :data:`CLASSIFIER_ORDINARY` sure (``classes``: its
+        probabilities for the whole message) is ordinary talk."""
+        if answer is None or classes is None:
             return None
         assert self.classifier is not None
-        if self.classifier.knows(answer.id):
+        ordinary = float(classes[self.classifier.classes.index(NONE)])
+        if ordinary < CLASSIFIER_ORDINARY or self.classifier.knows(answer.id):
             return None
         return (
             f"{RULE_CLASSIFIER}: {100 * ordinary:.0f} % ordinary talk, and `{answer.id}` "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.cards import answer_card
 from bot.kb.loader import BUNDLED_DIR, load_knowledge_from_texts, scan_knowledge_files
@@ -178,11 +178,14 @@ def _example_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
     problems: list[Problem] = []
     lines = entry.example_lines or (0,) * len(entry.examples)
     # An example must get its answer from the rest of its entry, not from its own copy among
-    # the entry's embedded texts (a matcher without meaning has no such copy).
-    match = getattr(matcher, "match_unseen", matcher.match)
+    # the entry's embedded texts (a matcher without meaning has no such copy, nor ``explain``).
     explain = getattr(matcher, "explain", None)
     for example, line in zip(entry.examples, lines, strict=True):
-        decision = match(example)
+        if explain is not None:
+            explained = explain(example, detail=False, unseen=True)
+            decision, rule = explained.decision, str(explained.rule)
+        else:
+            decision, rule = matcher.match(example), ""
         if decision.outcome is Outcome.ANSWER and decision.answer is not None:
             if decision.answer.id == entry.id:
                 continue
@@ -196,7 +199,7 @@ def _example_problems(entry: Entry, matcher: MatcherLike) -> list[Problem]:
                 entry.location.file,
                 line or _line(entry, "examples"),
                 f"example {example!r} of `{entry.id}` does not get its answer: the bot {got}; "
-                f"{_advice(entry, got, _vetoed(explain, example, entry.id))}",
+                f"{_advice(entry, got, vetoed=f'`{entry.id}` {RULE_NOT_FITTED}' in rule)}",
             )
         )
     return problems
@@ -242,17 +245,9 @@ def _ordinary_problems(kb: KnowledgeBase, matcher: MatcherLike) -> list[Problem]
     return problems
 
 
-def _vetoed(explain: Any, example: str, entry_id: str) -> bool:
-    """Whether the members' classifier took ``example`` for ordinary talk and so vetoed
-    ``entry_id``, an entry it was not fitted on (``explain``: the matcher's, if it has one)."""
-    if explain is None:
-        return False
-    rule = str(explain(example, detail=False, unseen=True).rule)
-    return f"`{entry_id}` {RULE_NOT_FITTED}" in rule
-
-
-def _advice(entry: Entry, got: str, vetoed: bool = False) -> str:
-    """What a moderator can do about an example that misses its entry."""
+def _advice(entry: Entry, got: str, *, vetoed: bool = False) -> str:
+    """What a moderator can do about an example that misses its entry (``vetoed``: the
+    members' classifier took it for ordinary talk, see ``hybrid.CLASSIFIER_ORDINARY``)."""
     if vetoed:
         return (
             "the members' classifier, which was not fitted on this entry, takes it for "
