@@ -117,8 +117,11 @@ READ_SETS = (
     "heldout67_realistic",
     "chatter_week68",
     "heldout69_today",
+    "heldout70_realistic",
+    "chatter_week71",
+    "heldout72_today",
 )
-"""The read blind sets (rounds 4 to 16): the members' classifier
+"""The read blind sets (rounds 4 to 17): the members' classifier
 (``tools/fit_classifier.py``) trains on their lines less the same dev quarter; the encoder
 does not train on them."""
 

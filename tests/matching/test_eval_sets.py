@@ -38,28 +38,21 @@ def _present(spec: EvalSet) -> EvalSet:
 
 
 _BLIND = {
-    "heldout70_realistic_blind": "75.9 % right, 1.4 % wrong (3 of 220), 100 % silent at its one"
-    " look (74.5 % with the matcher of stop 21; 67.3 % without the members' classifier; words"
-    " alone 50.9 %, 9 wrong)",
-    "chatter_week71_blind": "99.25 % silent, 3 of 402 answered at its one look (the same"
-    " without the members' classifier and with the matcher of stop 21; words alone 19; goal"
-    " 99.5 %)",
-    "heldout72_today_blind": "82.0 % right, 3.0 % wrong (5 of 167), 96.5 % silent at its one"
-    " look (the same with the matcher of stop 21; 77.8 %, 4 wrong without the members'"
-    " classifier; words alone 51.5 %, 19 wrong)",
+    "heldout73_realistic_blind": "83.6 % right, 0.5 % wrong (1 of 220), 100 % silent at its one"
+    " look (81.4 % without the members' classifier; words alone 53.6 %, 8 wrong)",
+    "heldout75_today_blind": "90.4 % right, 1.8 % wrong (3 of 167), 100 % silent at its one"
+    " look (87.4 % without the members' classifier; words alone 54.5 %, 12 wrong)",
 }
-"""The seventeenth round of blind sets (2026-12-01), looked at once with the matcher as
-shipped: the honest estimate now."""
+"""The eighteenth round of blind sets (2026-12-01), looked at once with the matcher as
+shipped: the honest estimate now. Its week, ``chatter_week74_blind``, was 100 % silent (390
+of 390; words alone answered 9)."""
 _REGRESSED: dict[str, str] = {}
 """Tuning sets that got worse with a change (their figures now); none at present."""
-_RIGHT_BELOW_BAR = {k: v for k, v in _BLIND.items() if "week" not in k}
+_RIGHT_BELOW_BAR = dict(_BLIND)
 """Blind sets expected to miss the 92 % bar (their totals at their one look)."""
-_PRECISION_BELOW_BAR = {
-    **_REGRESSED,
-    "heldout72_today_blind": _BLIND["heldout72_today_blind"],
-}
-"""Sets expected to miss the precision bar (the blind today's-topics set, 3.0 % wrong; the
-blind realistic set clears it, and the blind week misses its own bar, 99.5 %)."""
+_PRECISION_BELOW_BAR = dict(_REGRESSED)
+"""Sets expected to miss the precision bar (none: the blind sets of the eighteenth round
+clear it)."""
 
 
 def _expected_to_fail(names: dict[str, str], spec: EvalSet) -> Any:
@@ -85,25 +78,25 @@ def test_precision(spec: EvalSet) -> None:
 
 
 _REALISTIC_BELOW_BAR = {
-    "heldout31_realistic": "74.5 % right, 0.9 % wrong (2 of 220), 100 % silent (73.6 %, 9 wrong at"
+    "heldout31_realistic": "73.6 % right, 0.9 % wrong (2 of 220), 100 % silent (73.6 %, 9 wrong at"
     " its one blind look with the hand rules)",
     "heldout33_today": "89.2 % right, 2.4 % wrong (4 of 166), 96.3 % silent (72.9 %, 5 wrong at"
     " its one blind look with the hand rules)",
-    "heldout34_realistic": "76.4 % right, 0.9 % wrong (2 of 220), 100 % silent (71.8 %, 2 wrong at"
+    "heldout34_realistic": "76.8 % right, 0.9 % wrong (2 of 220), 100 % silent (71.8 %, 2 wrong at"
     " its one blind look)",
-    "heldout37_realistic": "77.3 % right, 0.9 % wrong (2 of 220), 98.2 % silent (71.4 %, 4 wrong"
+    "heldout37_realistic": "76.8 % right, 0.9 % wrong (2 of 220), 98.2 % silent (71.4 %, 4 wrong"
     " at its one blind look)",
     "heldout40_realistic": "81.4 % right, 0.5 % wrong (1 of 220), 100 % silent (71.4 %, 4 wrong at"
     " its one blind look)",
-    "heldout42_today": "88.6 % right, 1.2 % wrong (2 of 167), 100 % silent (76.6 %, 2 wrong at its"
+    "heldout42_today": "89.2 % right, 1.2 % wrong (2 of 167), 100 % silent (76.6 %, 2 wrong at its"
     " one blind look)",
-    "heldout43_realistic": "77.7 % right, 1.8 % wrong (4 of 220), 98.2 % silent (70.5 %, 2 wrong"
+    "heldout43_realistic": "77.3 % right, 1.8 % wrong (4 of 220), 98.2 % silent (70.5 %, 2 wrong"
     " at its one blind look)",
     "heldout45_today": "89.2 % right, 2.4 % wrong (4 of 167), 96.5 % silent (83.2 %, 1 wrong at"
     " its one blind look)",
     "heldout46_realistic": "72.7 % right, 1.4 % wrong (3 of 220), 98.2 % silent (66.8 %, 3 wrong"
     " at its one blind look)",
-    "heldout48_today": "89.2 % right, 1.8 % wrong (3 of 167), 98.2 % silent (79.6 %, 1 wrong at"
+    "heldout48_today": "89.8 % right, 1.2 % wrong (2 of 167), 98.2 % silent (79.6 %, 1 wrong at"
     " its one blind look)",
     "heldout49_realistic": "78.6 % right, 1.8 % wrong (4 of 220), 98.2 % silent (72.3 %, 3 wrong"
     " at its one blind look)",
@@ -111,17 +104,17 @@ _REALISTIC_BELOW_BAR = {
     " blind look)",
     "heldout52_realistic": "73.2 % right, 1.8 % wrong (4 of 220), 96.4 % silent (70.0 %, 4 wrong"
     " at its one blind look)",
-    "heldout54_today": "87.4 % right, 1.8 % wrong (3 of 167), 100 % silent (85.0 %, 3 wrong at its"
+    "heldout54_today": "88.0 % right, 1.8 % wrong (3 of 167), 100 % silent (85.0 %, 3 wrong at its"
     " one blind look)",
     "heldout55_realistic": "67.3 % right, 0.9 % wrong (2 of 220), 98.2 % silent (67.3 %, 3 wrong"
     " at its one blind look)",
-    "heldout57_today": "83.2 % right, 2.4 % wrong (4 of 167), 98.2 % silent (83.8 %, 5 wrong at"
+    "heldout57_today": "83.8 % right, 2.4 % wrong (4 of 167), 98.2 % silent (83.8 %, 5 wrong at"
     " its one blind look)",
-    "heldout58_realistic": "70.5 % right, 1.4 % wrong (3 of 220), 98.2 % silent (71.8 %, 3 wrong"
+    "heldout58_realistic": "70.9 % right, 1.4 % wrong (3 of 220), 98.2 % silent (71.8 %, 3 wrong"
     " at its one blind look)",
-    "heldout60_today": "81.4 % right, 3.0 % wrong (5 of 167), 100 % silent (80.8 %, 5 wrong at its"
+    "heldout60_today": "81.4 % right, 2.4 % wrong (4 of 167), 100 % silent (80.8 %, 5 wrong at its"
     " one blind look)",
-    "heldout61_realistic": "72.3 % right, 1.4 % wrong (3 of 220), 98.2 % silent (70.5 %, 4 wrong"
+    "heldout61_realistic": "73.2 % right, 1.4 % wrong (3 of 220), 98.2 % silent (70.5 %, 4 wrong"
     " at its one blind look)",
     "heldout63_today": "83.2 % right, 1.8 % wrong (3 of 167), 100 % silent (81.4 %, 3 wrong at its"
     " one blind look)",
@@ -133,10 +126,14 @@ _REALISTIC_BELOW_BAR = {
     " its one blind look)",
     "heldout69_today": "78.4 % right, 3.0 % wrong (5 of 167), 98.2 % silent (76.6 %, 5 wrong at"
     " its one blind look)",
+    "heldout70_realistic": "76.8 % right, 1.4 % wrong (3 of 220), 100 % silent (75.9 %, 3 wrong at"
+    " its one blind look)",
+    "heldout72_today": "81.4 % right, 3.0 % wrong (5 of 167), 96.5 % silent (82.0 %, 5 wrong at"
+    " its one blind look)",
 }
 """Realistic sets, blind at one look and read or fitted on since, expected to miss issue 12's
 bar (their totals now; the gate is fitted on rounds 4 to 7 and the members' classifier on
-three quarters of rounds 4 to 16, so these are no estimate). The sets of the first three rounds
+three quarters of rounds 4 to 17, so these are no estimate). The sets of the first three rounds
 clear it since their lines (less a dev quarter) became the bundled phrasings: a guard against
 regressions, not an estimate."""
 
@@ -215,7 +212,7 @@ _WEEK_BELOW_BAR = {
     "chatter_week56": "99.0 % silent (4 of 399 answered; 6 at its one look, before the members'"
     " classifier's five-word minimum); the goal is 99.5 %",
     "chatter_week62": "99.49 % silent (2 of 391 answered; 3 at its one look); the goal is 99.5 %",
-    "chatter_week71_blind": _BLIND["chatter_week71_blind"],
+    "chatter_week71": "99.25 % silent (3 of 402 answered, as at its one look); the goal is 99.5 %",
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -243,7 +240,8 @@ _WEEK_BELOW_BAR = {
             "chatter_week62",
             "chatter_week65",
             "chatter_week68",
-            "chatter_week71_blind",
+            "chatter_week71",
+            "chatter_week74_blind",
         )
     ],
 )
