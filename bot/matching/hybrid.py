@@ -30,6 +30,7 @@ the CLI and any moderator command).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -119,6 +120,17 @@ talk: it cannot recognise the new topic, but it has learnt ordinary talk from th
 members' lines. Measured on moderator trials 3 to 15: of the gate's 752 answers with a new
 entry, it removes 15 of the 63 wrong ones and 10 of the 689 right ones (at 0.9: 17 and 13);
 on bundled entries the same veto would remove more right answers than wrong ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """One of an entry's texts that is nearer in meaning to ``other`` (by ``lead`` points,
+    against the rest of its own entry); ``nearest``: the other entry's text nearest to it."""
+
+    text: str
+    other: str
+    lead: float
+    nearest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +291,26 @@ class HybridMatcher:
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """The word engine's best entries for ``text`` (for suggestions and ``check``)."""
         return self.lexical.rank(text, limit)
+
+    def overlaps(self, entry_id: str, texts: Sequence[str], lead: float) -> list[Overlap]:
+        """Those of ``texts`` (the entry's own triggers or examples) that are nearer in meaning
+        to another entry of the same kind than to the rest of ``entry_id``, by at least
+        ``lead`` points: members who say them are likely to get the other answer. Empty
+        without an embedder."""
+        own = self._position.get(entry_id)
+        if own is None or self.index is None or not texts:
+            return []
+        same = [kind == self._objection[own] for kind in self._objection]
+        found = []
+        for text, meaning in zip(texts, self.meaning_of(list(texts), unseen=True), strict=True):
+            rival = next((i for i in meaning.order(same) if i != own), None)
+            if rival is None:  # no other entry of its kind
+                break
+            ahead = 100.0 * float(meaning.entry[rival] - meaning.entry[own])
+            if ahead >= lead:
+                other = self._entries[rival].id
+                found.append(Overlap(text, other, ahead, meaning.nearest(rival).text))
+        return found
 
     def match_unseen(self, text: str) -> Decision:
         """The decision on ``text`` as if it were not one of the entries' own texts (``check``

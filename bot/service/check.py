@@ -4,8 +4,8 @@ preview report, and the one rule for what blocks (pure: no discord).
 :func:`validate` turns knowledge-base files into a :class:`CheckReport`: the loader's problems
 (a file that does not load), Discord's limits on the answer cards, examples that miss their
 entry, ``not_this`` messages and ordinary talk that get an answer (errors), and triggers that
-match another entry better (warnings). An error blocks (the check exits 1, the preview offers
-no Apply); a warning never does (:func:`blocks`).
+match another entry better, by their words or their meaning (warnings). An error blocks
+(the check exits 1, the preview offers no Apply); a warning never does (:func:`blocks`).
 """
 
 from __future__ import annotations
@@ -160,6 +160,16 @@ def check_kb(
     return problems
 
 
+OVERLAP_LEAD = 15.0
+"""A trigger nearer in meaning to another entry than to the rest of its own by this many points
+(of 100) gets a warning. On the bundled encoder the bundled triggers that far over were ones
+that belong elsewhere ("on x i'd be posting to an empty room" under `platform-exodus`); below
+it, most were short phrases the encoder reads loosely ("i'd be glued to it" nearest to "i'd be
+invisible") or ones the members' own labels put where they are ("does it help you become a
+thought leader", 14.7 points nearer `leadership`, which members asked meaning invitations to
+speak)."""
+
+
 def _line(entry: Entry, key: str) -> int:
     return entry.field_lines.get(key, entry.location.line) or 1
 
@@ -259,12 +269,17 @@ def _advice(entry: Entry, got: str, *, vetoed: bool = False) -> str:
 
 
 def _trigger_warnings(entry: Entry, matcher: MatcherLike) -> list[Problem]:
+    """Triggers whose words match another entry better, or (with meaning) whose meaning is
+    :data:`OVERLAP_LEAD` points nearer to another entry than to the rest of their own."""
     problems: list[Problem] = []
     lines = entry.trigger_lines or (0,) * len(entry.triggers)
+    at = dict(zip(entry.triggers, lines, strict=True))
+    worded: set[str] = set()
     for trigger, line in zip(entry.triggers, lines, strict=True):
         ranked = matcher.rank(trigger, limit=5)
         if not ranked or ranked[0].id == entry.id:
             continue
+        worded.add(trigger)
         top = ranked[0]
         own = next((c.score for c in ranked if c.id == entry.id), None)
         own_text = f"{own:.1f}" if own is not None else "not in the top 5"
@@ -275,6 +290,23 @@ def _trigger_warnings(entry: Entry, matcher: MatcherLike) -> list[Problem]:
                 f"trigger {trigger!r} of `{entry.id}` matches `{top.id}` better "
                 f"({top.score:.1f} vs {own_text}): reword it with words only `{entry.id}` "
                 f"uses, or move it to `{top.id}` if that is what it means",
+                severity="warning",
+            )
+        )
+    overlaps = getattr(matcher, "overlaps", None)
+    if overlaps is None:
+        return problems
+    unwarned = [t for t in entry.triggers if t not in worded]
+    for found in overlaps(entry.id, unwarned, OVERLAP_LEAD):
+        problems.append(
+            Problem(
+                entry.location.file,
+                at[found.text] or _line(entry, "triggers"),
+                f"trigger {found.text!r} of `{entry.id}` means something nearer to "
+                f"`{found.other}` ({found.nearest!r}) than to the rest of `{entry.id}` "
+                f"({found.lead:.1f} points nearer): members who say it may get the wrong "
+                f"answer; reword it so it says what only `{entry.id}` is about, or move it "
+                f"to `{found.other}` if that is what it means",
                 severity="warning",
             )
         )

@@ -96,3 +96,35 @@ def test_an_example_the_classifier_takes_for_ordinary_talk_says_so() -> None:
     assert "takes it for ordinary talk" in vetoed[0]
     assert "as a member would voice the reluctance" in vetoed[0]
     assert example_errors(none=2.0) == []  # not sure: the gate's answer stands
+
+
+def test_a_trigger_that_means_another_entry_is_a_located_warning() -> None:
+    import dataclasses
+
+    from bot.matching.hybrid import HybridMatcher
+    from bot.service.check import OVERLAP_LEAD
+    from tests.matching.test_hybrid import BUSY, CONCEPTS, TOY, kb_with_negatives
+    from tests.matching.toy_encoder import ToyEncoder
+
+    kb = kb_with_negatives()
+    stray = "my rota leaves me no spare hour"  # a busy complaint filed under privacy
+    privacy = dataclasses.replace(
+        kb.objections[1], triggers=(*kb.objections[1].triggers, stray), trigger_lines=(7, 8, 9, 10)
+    )
+    kb = dataclasses.replace(kb, objections=(kb.objections[0], privacy, *kb.objections[2:]))
+    matcher = HybridMatcher(
+        kb, TOY, embedder=ToyEncoder({**CONCEPTS, stray: BUSY}), null_weight=0.0
+    )
+    found = matcher.overlaps("patient-privacy", privacy.triggers, OVERLAP_LEAD)
+    assert [(o.text, o.other) for o in found] == [(stray, "too-busy")]
+    assert found[0].lead >= OVERLAP_LEAD
+    assert found[0].nearest in kb.objections[0].triggers
+    warnings = [p for p in check_kb(kb, matcher=matcher) if p.severity == "warning"]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].line == 10
+    assert f"trigger {stray!r} of `patient-privacy` means something nearer to `too-busy`" in (
+        warnings[0].message
+    )
+    assert "move it to `too-busy`" in warnings[0].message
+    # The word engine alone has no meaning to compare: no such warning.
+    assert not [p for p in check_kb(kb, matcher=Matcher(kb)) if "nearer to" in p.message]
