@@ -176,14 +176,33 @@ def _both(kb: KnowledgeBase, rows: list[tuple[str, str, str]]) -> dict[str, Any]
 
 
 @contextmanager
-def trial_knowledge(trial: Path) -> Iterator[Path]:
-    """A temporary knowledge folder: the bundled files plus the trial's ``entries.yaml``, as
+def trial_knowledge(trial: Path, entries: str = "entries.yaml") -> Iterator[Path]:
+    """A temporary knowledge folder: the bundled files plus the trial's ``entries`` file, as
     a moderator would save it (``moderator-topics.yaml``)."""
     with tempfile.TemporaryDirectory() as tmp:
         kb_dir = Path(tmp) / "knowledge"
         shutil.copytree(BUNDLED_DIR, kb_dir, ignore=shutil.ignore_patterns("README.md"))
-        shutil.copy(trial / "entries.yaml", kb_dir / "moderator-topics.yaml")
+        shutil.copy(trial / entries, kb_dir / "moderator-topics.yaml")
         yield kb_dir
+
+
+CHECKED = "entries-checked.yaml"
+"""A trial's entries after a moderator acted on ``check`` until it passed (or six rounds):
+the same examples, triggers added or reworded (at most 20), written without seeing the
+trial's messages."""
+
+
+def after_check_loop(trial: Path, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The trial's ``entries-checked.yaml`` in place of its entries: what ``check`` still
+    reports and the combined matcher on the same unseen messages."""
+    with trial_knowledge(trial, CHECKED) as kb_dir:
+        report = check_knowledge(kb_dir)
+        kb = load_knowledge(kb_dir)
+    return {
+        "check_errors": len(report.errors),
+        "examples_not_answered": sum("example" in p.message for p in report.errors),
+        "unseen_messages": detail(build_matcher(kb), rows),
+    }
 
 
 def moderator_trial(trial: Path, before: dict[str, float]) -> dict[str, Any]:
@@ -201,6 +220,8 @@ def moderator_trial(trial: Path, before: dict[str, float]) -> dict[str, Any]:
         "examples_not_answered": sum("example" in p.message for p in report.errors),
         "unseen_messages": _both(kb, labelled(messages_file)),
     }
+    if (trial / CHECKED).exists():
+        result["after_check_loop"] = after_check_loop(trial, labelled(messages_file))
     # Without breaking the others: the other blind sets with and without the new entries.
     others: dict[str, Any] = {}
     with_new = build_matcher(kb)

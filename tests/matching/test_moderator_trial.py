@@ -164,3 +164,28 @@ def test_the_moderators_entries_pass_check(tmp_path: Path, trial: str) -> None:
 
 def report_objections(kb_dir: Path) -> tuple[Objection, ...]:
     return load_knowledge(kb_dir).objections
+
+
+CHECKED = sorted(
+    p.parent.name for p in Path(__file__).parent.glob("moderator_trial*/entries-checked.yaml")
+)
+
+
+@pytest.mark.parametrize("trial", CHECKED)
+def test_a_moderators_check_loop_kept_the_examples(trial: str) -> None:
+    """``entries-checked.yaml`` (bench.blind.after_check_loop): the moderator acted on `check`
+    with triggers and not_this only; the examples it proves are the ones first written."""
+    folder = Path(__file__).parent / trial
+    first, checked = (
+        yaml.safe_load((folder / name).read_text(encoding="utf-8"))["objections"]
+        for name in ("entries.yaml", "entries-checked.yaml")
+    )
+    assert [e["id"] for e in checked] == [e["id"] for e in first]
+    for before, after in zip(first, checked, strict=True):
+        assert after["examples"] == before["examples"]
+        assert (after["title"], after["answer"]) == (before["title"], before["answer"])
+        assert len(after["triggers"]) <= 20
+
+
+def test_the_check_loop_trials_are_found() -> None:
+    assert len(CHECKED) >= 5, CHECKED  # a moved file must not silently drop the test above
