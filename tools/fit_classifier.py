@@ -1,7 +1,12 @@
 """Fit the members' classifier (``bot/matching/model/classifier.json``) for the bundled encoder.
 
     python -m tools.fit_classifier             # fit, write classifier.json
+    python -m tools.fit_classifier --kb DIR    # fit on the entries of another knowledge base
     python -m tools.fit_classifier --report    # held-out figures without and with it
+
+It learns the entries of the knowledge base the bot serves (``KNOWLEDGE_DIR``, from the
+environment or ``.env``, else the bundled one; ``--kb`` overrides) and writes into the model
+directory the bot reads (``MODEL_DIR``, else the bundled model's).
 
 Training rows (``training_rows``): every labelled line of the "tuning" eval sets, of the
 spent realistic sets the encoder trains on and of the read blind rounds 4 to 17
@@ -77,10 +82,11 @@ def held_out_rows() -> list[Row]:
     ]
 
 
-def fitted(kb: KnowledgeBase) -> Classifier:
-    """The classifier for ``kb``'s entries, fitted on :func:`training_rows`."""
+def fitted(kb: KnowledgeBase, model_dir: Path | None = None) -> Classifier:
+    """The classifier for ``kb``'s entries, fitted on :func:`training_rows` with the encoder
+    in ``model_dir`` (default: the bundled model)."""
     rows = training_rows(kb)
-    shared = load_embedder(MatcherConfig())
+    shared = load_embedder(MatcherConfig(model_dir=model_dir))
     vectors = shared.encode([whole(text) for text, _ in rows])
     classes = (*tuple(e.id for e in kb.entries), NONE)
     weights, bias = fit(
@@ -130,17 +136,39 @@ def report() -> None:
         sys.stdout.write("  ".join(line) + "\n")
 
 
+def targets(kb: Path | None) -> tuple[Path, Path]:
+    """(knowledge directory, model directory) to fit for: ``kb`` or the bot's
+    ``KNOWLEDGE_DIR``, and its ``MODEL_DIR`` or the bundled model's (``SettingsError`` for
+    invalid settings)."""
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    return (kb or settings.knowledge_dir, settings.model_dir or DEFAULT_MODEL_DIR)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="held-out figures only")
+    parser.add_argument(
+        "--kb", type=Path, help="knowledge-base directory (default: KNOWLEDGE_DIR, else bundled)"
+    )
     args = parser.parse_args()
     if args.report:
         report()
         return
-    classifier = fitted(load_knowledge())
-    path = DEFAULT_MODEL_DIR / CLASSIFIER_FILE
+    from bot.kb.model import KBError
+    from bot.settings import SettingsError
+
+    try:
+        kb_dir, model_dir = targets(args.kb)
+        kb = load_knowledge(kb_dir)
+    except (SettingsError, KBError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from exc
+    classifier = fitted(kb, model_dir)
+    path = model_dir / CLASSIFIER_FILE
     classifier.save(path)
-    sys.stdout.write(f"wrote {path}: {classifier.recipe}\n")
+    sys.stdout.write(f"wrote {path} for the entries in {kb_dir}: {classifier.recipe}\n")
 
 
 if __name__ == "__main__":
