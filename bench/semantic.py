@@ -120,8 +120,11 @@ READ_SETS = (
     "heldout70_realistic",
     "chatter_week71",
     "heldout72_today",
+    "heldout73_realistic",
+    "chatter_week74",
+    "heldout75_today",
 )
-"""The read blind sets (rounds 4 to 17): the members' classifier
+"""The read blind sets (rounds 4 to 18): the members' classifier
 (``tools/fit_classifier.py``) trains on their lines less the same dev quarter; the encoder
 does not train on them."""
 
