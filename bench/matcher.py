@@ -748,6 +748,12 @@ def run() -> dict[str, Any]:
     matcher = Matcher(kb)
     results["matcher_build_ms"] = round((time.perf_counter() - start) * 1000.0, 2)
     combined = _meaning(results, kb)
+    from bot.service.check import check_kb
+
+    check_kb(kb)  # once to warm the embedding cache of the entries' texts, as a running bot has it
+    start = time.perf_counter()
+    check_kb(kb)  # what `check`, `/kb check` and an upload's preview run
+    results["check_ms"] = round((time.perf_counter() - start) * 1000.0, 1)
 
     texts: list[str] = []
     for spec in (*EVAL_SETS, *_extra_sets()):
