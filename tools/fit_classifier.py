@@ -1,4 +1,4 @@
-"""Fit the members' classifier (``bot/matching/model/classifier.json``) for the bundled encoder.
+"""Fit the members' classifier (``classifier.json`` beside the encoder) for the bot's entries.
 
     python -m tools.fit_classifier             # fit, write classifier.json
     python -m tools.fit_classifier --kb DIR    # fit on the entries of another knowledge base
@@ -28,12 +28,13 @@ from bench import blind
 from bench.matcher import EVAL_SETS
 from bench.semantic import READ_SETS, SPENT_SETS, is_dev_line, is_held_out
 from bot.kb.loader import load_knowledge
-from bot.kb.model import KnowledgeBase
+from bot.kb.model import KBError, KnowledgeBase
 from bot.matching.classifier import CLASSIFIER_FILE, NONE, Classifier, fit
 from bot.matching.factory import MatcherConfig, build_matcher, load_embedder
 from bot.matching.semantic import DEFAULT_MODEL_DIR
 from bot.matching.split import units
 from bot.matching.types import Outcome
+from bot.settings import Settings, SettingsError
 
 SCALE = 5.0
 L2 = 1e-4
@@ -140,8 +141,6 @@ def targets(kb: Path | None) -> tuple[Path, Path]:
     """(knowledge directory, model directory) to fit for: ``kb`` or the bot's
     ``KNOWLEDGE_DIR``, and its ``MODEL_DIR`` or the bundled model's (``SettingsError`` for
     invalid settings)."""
-    from bot.settings import Settings
-
     settings = Settings.from_env()
     return (kb or settings.knowledge_dir, settings.model_dir or DEFAULT_MODEL_DIR)
 
@@ -156,9 +155,6 @@ def main() -> None:
     if args.report:
         report()
         return
-    from bot.kb.model import KBError
-    from bot.settings import SettingsError
-
     try:
         kb_dir, model_dir = targets(args.kb)
         kb = load_knowledge(kb_dir)
