@@ -14,7 +14,7 @@ from bot.kb.loader import load_knowledge
 from bot.matching.classifier import CLASSIFIER_FILE, NONE, Classifier, ClassifierError, fit
 from bot.matching.factory import load_classifier
 from bot.matching.gate import FEATURES, GATE_FILE, Gate
-from bot.matching.hybrid import RULE_CLASSIFIER, HybridMatcher
+from bot.matching.hybrid import CLASSIFIER_AGREE, GATE_AGREE, RULE_CLASSIFIER, HybridMatcher
 from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
 from bot.matching.types import Outcome
 from tests.matching.test_hybrid import BUSY, CONCEPTS, TOY, kb_with_negatives
@@ -198,6 +198,38 @@ def test_the_classifier_needs_to_be_sure() -> None:
     assert 0.6 < p < 0.9
     assert toy(unsure).match(text).outcome is not Outcome.ANSWER  # below 90 %
     assert toy(unsure, classifier=60.0).match(text).outcome is Outcome.ANSWER
+
+
+def _leaning(columns: dict[str, str]) -> Classifier:
+    """A classifier 70-90 % sure of TOPICAL's class: below its own bar."""
+    base = pointing(columns)
+    return dataclasses.replace(base, weights=base.weights / 12.0, bias=np.zeros(5))
+
+
+def test_an_unsure_classifier_answers_when_the_gate_leans_the_same_way() -> None:
+    model = _leaning({"too-busy": "busy"})
+    entry, p = model.best(ToyEncoder(CONCEPTS).encode([TOPICAL])[0])
+    assert entry == "too-busy"
+    assert CLASSIFIER_AGREE <= p < 0.9
+    agreed = toy(model, gate_p=GATE_AGREE + 0.05).explain(TOPICAL)
+    assert agreed.decision.answer is not None
+    assert agreed.decision.answer.id == "too-busy"
+    assert agreed.rule.startswith(RULE_CLASSIFIER)
+    assert "and the gate agrees" in agreed.rule
+    # The gate leaning less than GATE_AGREE: silence, as before.
+    assert toy(model, gate_p=GATE_AGREE - 0.05).match(TOPICAL).outcome is not Outcome.ANSWER
+    # A message that names no social media needs a sure classifier.
+    assert toy(model, gate_p=0.45).match(OFF_TOPIC).outcome is not Outcome.ANSWER
+
+
+def test_the_agreement_is_on_the_gates_own_choice() -> None:
+    # The classifier leans to patient-privacy, the gate's likeliest entry is too-busy.
+    model = _leaning({"patient-privacy": "busy"})
+    assert model.best(ToyEncoder(CONCEPTS).encode([TOPICAL])[0])[0] == "patient-privacy"
+    explained = toy(model, gate_p=0.6).explain(TOPICAL)
+    assert explained.parts[0].meaning is not None
+    assert explained.parts[0].meaning.id == "too-busy"
+    assert explained.decision.outcome is not Outcome.ANSWER
 
 
 def test_the_classifier_never_overrides_the_hard_limits() -> None:
