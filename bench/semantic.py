@@ -123,8 +123,11 @@ READ_SETS = (
     "heldout73_realistic",
     "chatter_week74",
     "heldout75_today",
+    "heldout76_realistic",
+    "chatter_week77",
+    "heldout78_today",
 )
-"""The read blind sets (rounds 4 to 18): the members' classifier
+"""The read blind sets (rounds 4 to 19): the members' classifier
 (``tools/fit_classifier.py``) trains on their lines less the same dev quarter; the encoder
 does not train on them."""
 

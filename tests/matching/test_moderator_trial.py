@@ -134,8 +134,8 @@ from bot.service.check import check_knowledge
         pytest.param(
             "moderator_trial16",
             marks=pytest.mark.xfail(
-                reason="2 of the moderator's 9 examples do not get their own answer at its one"
-                " look (2026-12-01; 1 with the matcher of stop 21); issue 12's goal is unmet",
+                reason="1 of the moderator's 9 examples does not get its own answer (2 at its one"
+                " look, 2026-12-01); issue 12's goal is unmet",
                 strict=True,
             ),
         ),
