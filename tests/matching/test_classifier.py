@@ -14,7 +14,13 @@ from bot.kb.loader import load_knowledge
 from bot.matching.classifier import CLASSIFIER_FILE, NONE, Classifier, ClassifierError, fit
 from bot.matching.factory import load_classifier
 from bot.matching.gate import FEATURES, GATE_FILE, Gate
-from bot.matching.hybrid import CLASSIFIER_AGREE, GATE_AGREE, RULE_CLASSIFIER, HybridMatcher
+from bot.matching.hybrid import (
+    CLASSIFIER_AGREE,
+    CLASSIFIER_BACKING,
+    GATE_AGREE,
+    RULE_CLASSIFIER,
+    HybridMatcher,
+)
 from bot.matching.semantic import DEFAULT_MODEL_DIR, ModelError
 from bot.matching.types import Outcome
 from tests.matching.test_hybrid import BUSY, CONCEPTS, TOY, kb_with_negatives
@@ -308,3 +314,33 @@ def test_a_part_with_a_new_entry_is_vetoed_too() -> None:
     assert explained.decision.answer is None or explained.decision.answer.id != "patient-privacy"
     vetoed = [p for p in explained.parts if "ordinary talk" in p.rule]
     assert vetoed, [p.rule for p in explained.parts]
+
+
+def test_a_bundled_entry_near_a_new_one_needs_the_classifiers_backing() -> None:
+    # too-short is the moderator's new entry (the classifier was not fitted on it) and one of
+    # the entries nearest to TOPICAL; the gate answers too-busy.
+    fitted = ("too-busy", "patient-privacy", "research-updates", NONE)
+    base = pointing({"too-busy": "busy"}, classes=fitted)
+    vector = ToyEncoder(CONCEPTS).encode([TOPICAL])[0]
+
+    def leaning(divisor: float) -> Classifier:
+        return dataclasses.replace(base, weights=base.weights / divisor, bias=np.zeros(4))
+
+    weak, strong = leaning(20.0), leaning(12.0)
+    assert weak.best(vector)[1] < CLASSIFIER_BACKING <= strong.best(vector)[1]
+    vetoed = toy(weak, gate_p=0.99).explain(TOPICAL)
+    assert vetoed.decision.outcome is not Outcome.ANSWER
+    assert vetoed.rule.startswith(f"{RULE_CLASSIFIER}: only ")
+    assert "`too-short`, an entry it was not fitted on" in vetoed.rule
+    for answering in (
+        toy(strong, gate_p=0.99),  # the classifier backs it
+        toy(pointing({"too-busy": "busy"}), gate_p=0.99),  # no entry it does not know
+        toy(weak, gate_p=0.99, classifier=100.0),  # the classifier is off
+    ):
+        found = answering.match(TOPICAL)
+        assert found.answer is not None
+        assert found.answer.id == "too-busy"
+    # ``check`` asks whether the rest of the entry reaches a text: the veto stays out of it.
+    unseen = toy(weak, gate_p=0.99).match_unseen(TOPICAL)
+    assert unseen.answer is not None
+    assert unseen.answer.id == "too-busy"
