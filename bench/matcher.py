@@ -553,6 +553,15 @@ EVAL_SETS: tuple[EvalSet, ...] = (
         floor=0.90,
         origin="blind at one look 2026-12-01: 89.2 % right, 5 wrong (3.0 %), 98.2 % silent",
     ),
+    # Twentieth round (2026-12-01), written the same way after all of the above (psychiatry,
+    # cardiology, obstetrics, dermatology, rural family doctors, ICU nurses, students and
+    # hospital pharmacists in realistic talk; a rural health system's week; oncology,
+    # infectious diseases, obstetrics and midwives, psychiatry residents, Canadian and Irish
+    # students, hospitalists and community pharmacists on today's topics): the honest
+    # estimate; only its totals are looked at.
+    EvalSet("heldout79_realistic_blind", SETS_DIR / "heldout79_realistic.yaml", "blind"),
+    EvalSet("chatter_week80_blind", SETS_DIR / "chatter_week80.yaml", "blind"),
+    EvalSet("heldout81_today_blind", SETS_DIR / "heldout81_today.yaml", "blind"),
 )
 """Every eval set the bench reports and the tests check (a missing file is skipped)."""
 

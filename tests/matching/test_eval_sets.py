@@ -37,12 +37,18 @@ def _present(spec: EvalSet) -> EvalSet:
     return spec
 
 
-_BLIND: dict[str, str] = {}
-"""The blind sets' totals at their one look (the twentieth round is added when it is looked
-at)."""
+_BLIND = {
+    "heldout79_realistic_blind": "75.0 % right, 0.9 % wrong (2 of 220), 98.0 % silent at its one"
+    " look (69.1 % without the members' classifier; words alone 53.2 %, 16 wrong)",
+    "heldout81_today_blind": "94.0 % right, 1.2 % wrong (2 of 167), 100 % silent at its one look"
+    " (90.4 % without the members' classifier; words alone 61.1 %, 8 wrong)",
+}
+"""The twentieth round of blind sets (2026-12-01), looked at once with the matcher as shipped:
+the honest estimate now. Its week, ``chatter_week80_blind``, was 98.7 % silent (5 of 392
+answered; words alone answered 9)."""
 _REGRESSED: dict[str, str] = {}
 """Tuning sets that got worse with a change (their figures now); none at present."""
-_RIGHT_BELOW_BAR = dict(_BLIND)
+_RIGHT_BELOW_BAR = {"heldout79_realistic_blind": _BLIND["heldout79_realistic_blind"]}
 """Blind sets expected to miss the 92 % bar (their totals at their one look)."""
 _PRECISION_BELOW_BAR = {**_REGRESSED}
 """Sets expected to miss the precision bar."""
@@ -212,6 +218,7 @@ _WEEK_BELOW_BAR = {
     " classifier's five-word minimum); the goal is 99.5 %",
     "chatter_week62": "99.49 % silent (2 of 391 answered; 3 at its one look); the goal is 99.5 %",
     "chatter_week71": "99.25 % silent (3 of 402 answered, as at its one look); the goal is 99.5 %",
+    "chatter_week80_blind": "98.7 % silent (5 of 392 answered) at its one look; the goal is 99.5 %",
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -242,6 +249,7 @@ _WEEK_BELOW_BAR = {
             "chatter_week71",
             "chatter_week74",
             "chatter_week77",
+            "chatter_week80_blind",
         )
     ],
 )
