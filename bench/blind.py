@@ -89,16 +89,20 @@ REALISTIC = {
     "heldout79_realistic": SETS_DIR / "heldout79_realistic.yaml",
     "chatter_week80": SETS_DIR / "chatter_week80.yaml",
     "heldout81_today": SETS_DIR / "heldout81_today.yaml",
+    "heldout82_realistic": SETS_DIR / "heldout82_realistic.yaml",
+    "chatter_week83": SETS_DIR / "chatter_week83.yaml",
+    "heldout84_today": SETS_DIR / "heldout84_today.yaml",
 }
 """Written by people who never saw the knowledge base or the matcher (21-24 the first round,
 25-27 the second, 28-30 the third, 31-33 the fourth, 34-36 the fifth, 37-39 the sixth, 40-42
 the seventh, 43-45 the eighth, 46-48 the ninth, 49-51 the tenth, 52-54 the eleventh, 55-57
 the twelfth, 58-60 the thirteenth, 61-63 the fourteenth, 64-66 the fifteenth, 67-69 the
 sixteenth, 70-72 the seventeenth, 73-75 the eighteenth, 76-78 the nineteenth, 79-81 the
-twentieth; the encoder trains on the first three rounds, less a dev quarter of each, and their
-lines are the bundled phrasings; the learned gate is fitted on those dev quarters and the
-fourth to seventh rounds; the members' classifier trains on the first nineteen, less the dev
-quarters; the twentieth is blind, and so is the nineteenth moderator trial)."""
+twentieth, 82-84 the twenty-first; the encoder trains on the first three rounds, less a dev
+quarter of each, and their lines are the bundled phrasings; the learned gate is fitted on those
+dev quarters and the fourth to seventh rounds; the members' classifier trains on the first
+twenty, less the dev quarters; the twenty-first is blind, and so is the twentieth moderator
+trial)."""
 TRIALS = {
     "moderator_trial": SETS_DIR / "moderator_trial",
     "moderator_trial2": SETS_DIR / "moderator_trial2",
@@ -119,6 +123,7 @@ TRIALS = {
     "moderator_trial17": SETS_DIR / "moderator_trial17",
     "moderator_trial18": SETS_DIR / "moderator_trial18",
     "moderator_trial19": SETS_DIR / "moderator_trial19",
+    "moderator_trial20": SETS_DIR / "moderator_trial20",
 }
 """Three entries a moderator wrote from knowledge/README.md alone (``entries.yaml``), and
 unseen messages about them and look-alike talk (``messages.yaml``). The encoder trains on the

@@ -126,8 +126,11 @@ READ_SETS = (
     "heldout76_realistic",
     "chatter_week77",
     "heldout78_today",
+    "heldout79_realistic",
+    "chatter_week80",
+    "heldout81_today",
 )
-"""The read blind sets (rounds 4 to 19): the members' classifier
+"""The read blind sets (rounds 4 to 20): the members' classifier
 (``tools/fit_classifier.py``) trains on their lines less the same dev quarter; the encoder
 does not train on them."""
 

@@ -38,17 +38,17 @@ def _present(spec: EvalSet) -> EvalSet:
 
 
 _BLIND = {
-    "heldout79_realistic_blind": "75.0 % right, 0.9 % wrong (2 of 220), 98.0 % silent at its one"
-    " look (69.1 % without the members' classifier; words alone 53.2 %, 16 wrong)",
-    "heldout81_today_blind": "94.0 % right, 1.2 % wrong (2 of 167), 100 % silent at its one look"
-    " (90.4 % without the members' classifier; words alone 61.1 %, 8 wrong)",
+    "heldout82_realistic_blind": "83.6 % right, 0.5 % wrong (1 of 220), 100 % silent at its one"
+    " look (76.4 % without the members' classifier; words alone 59.1 %, 7 wrong)",
+    "heldout84_today_blind": "94.6 % right, 0.6 % wrong (1 of 167), 100 % silent at its one look"
+    " (90.4 % without the members' classifier; words alone 61.7 %, 10 wrong)",
 }
-"""The twentieth round of blind sets (2026-12-01), looked at once with the matcher as shipped:
-the honest estimate now. Its week, ``chatter_week80_blind``, was 98.7 % silent (5 of 392
-answered; words alone answered 9)."""
+"""The twenty-first round of blind sets (2026-12-01), looked at once with the matcher as
+shipped: the honest estimate now. Its week, ``chatter_week83_blind``, was 99.7 % silent (1 of
+392 answered; words alone answered 8)."""
 _REGRESSED: dict[str, str] = {}
 """Tuning sets that got worse with a change (their figures now); none at present."""
-_RIGHT_BELOW_BAR = {"heldout79_realistic_blind": _BLIND["heldout79_realistic_blind"]}
+_RIGHT_BELOW_BAR = {"heldout82_realistic_blind": _BLIND["heldout82_realistic_blind"]}
 """Blind sets expected to miss the 92 % bar (their totals at their one look)."""
 _PRECISION_BELOW_BAR = {**_REGRESSED}
 """Sets expected to miss the precision bar."""
@@ -77,41 +77,41 @@ def test_precision(spec: EvalSet) -> None:
 
 
 _REALISTIC_BELOW_BAR = {
-    "heldout31_realistic": "73.6 % right, 0.9 % wrong (2 of 220), 100 % silent (73.6 %, 9 wrong at"
+    "heldout31_realistic": "74.1 % right, 0.9 % wrong (2 of 220), 100 % silent (73.6 %, 9 wrong at"
     " its one blind look with the hand rules)",
     "heldout33_today": "89.2 % right, 2.4 % wrong (4 of 166), 96.3 % silent (72.9 %, 5 wrong at"
     " its one blind look with the hand rules)",
     "heldout34_realistic": "79.1 % right, 0.9 % wrong (2 of 220), 100 % silent (71.8 %, 2 wrong at"
     " its one blind look)",
-    "heldout37_realistic": "78.6 % right, 0.9 % wrong (2 of 220), 98.2 % silent (71.4 %, 4 wrong"
+    "heldout37_realistic": "80.0 % right, 0.9 % wrong (2 of 220), 98.2 % silent (71.4 %, 4 wrong"
     " at its one blind look)",
     "heldout40_realistic": "81.4 % right, 0.5 % wrong (1 of 220), 100 % silent (71.4 %, 4 wrong at"
     " its one blind look)",
     "heldout42_today": "89.8 % right, 1.2 % wrong (2 of 167), 100 % silent (76.6 %, 2 wrong at its"
     " one blind look)",
-    "heldout43_realistic": "79.5 % right, 1.8 % wrong (4 of 220), 98.2 % silent (70.5 %, 2 wrong"
+    "heldout43_realistic": "79.1 % right, 1.8 % wrong (4 of 220), 98.2 % silent (70.5 %, 2 wrong"
     " at its one blind look)",
     "heldout45_today": "89.8 % right, 2.4 % wrong (4 of 167), 96.5 % silent (83.2 %, 1 wrong at"
     " its one blind look)",
-    "heldout46_realistic": "74.5 % right, 1.8 % wrong (4 of 220), 98.2 % silent (66.8 %, 3 wrong"
+    "heldout46_realistic": "75.0 % right, 1.8 % wrong (4 of 220), 98.2 % silent (66.8 %, 3 wrong"
     " at its one blind look)",
     "heldout48_today": "89.8 % right, 1.8 % wrong (3 of 167), 98.2 % silent (79.6 %, 1 wrong at"
     " its one blind look)",
-    "heldout49_realistic": "78.2 % right, 1.8 % wrong (4 of 220), 98.2 % silent (72.3 %, 3 wrong"
+    "heldout49_realistic": "78.6 % right, 1.8 % wrong (4 of 220), 98.2 % silent (72.3 %, 3 wrong"
     " at its one blind look)",
-    "heldout51_today": "79.0 % right, 1.8 % wrong (3 of 167), 96.5 % silent (73.1 % at its one"
+    "heldout51_today": "79.6 % right, 1.8 % wrong (3 of 167), 96.5 % silent (73.1 % at its one"
     " blind look)",
     "heldout52_realistic": "75.0 % right, 1.8 % wrong (4 of 220), 96.4 % silent (70.0 %, 4 wrong"
     " at its one blind look)",
     "heldout54_today": "88.6 % right, 1.8 % wrong (3 of 167), 100 % silent (85.0 %, 3 wrong at its"
     " one blind look)",
-    "heldout55_realistic": "70.0 % right, 0.9 % wrong (2 of 220), 98.2 % silent (67.3 %, 3 wrong"
+    "heldout55_realistic": "70.9 % right, 0.9 % wrong (2 of 220), 98.2 % silent (67.3 %, 3 wrong"
     " at its one blind look)",
-    "heldout57_today": "86.2 % right, 2.4 % wrong (4 of 167), 98.2 % silent (83.8 %, 5 wrong at"
+    "heldout57_today": "86.8 % right, 2.4 % wrong (4 of 167), 98.2 % silent (83.8 %, 5 wrong at"
     " its one blind look)",
     "heldout58_realistic": "73.6 % right, 1.4 % wrong (3 of 220), 98.2 % silent (71.8 %, 3 wrong"
     " at its one blind look)",
-    "heldout60_today": "82.0 % right, 2.4 % wrong (4 of 167), 100 % silent (80.8 %, 5 wrong at its"
+    "heldout60_today": "82.6 % right, 3.0 % wrong (5 of 167), 100 % silent (80.8 %, 5 wrong at its"
     " one blind look)",
     "heldout61_realistic": "74.1 % right, 1.4 % wrong (3 of 220), 98.2 % silent (70.5 %, 4 wrong"
     " at its one blind look)",
@@ -119,26 +119,28 @@ _REALISTIC_BELOW_BAR = {
     " one blind look)",
     "heldout64_realistic": "79.1 % right, 1.4 % wrong (3 of 220), 100 % silent (78.6 %, 3 wrong at"
     " its one blind look)",
-    "heldout66_today": "83.2 % right, 1.8 % wrong (3 of 167), 96.5 % silent (81.4 %, 3 wrong at"
+    "heldout66_today": "82.6 % right, 1.8 % wrong (3 of 167), 96.5 % silent (81.4 %, 3 wrong at"
     " its one blind look)",
-    "heldout67_realistic": "72.7 % right, 1.8 % wrong (4 of 220), 100 % silent (68.2 %, 5 wrong at"
+    "heldout67_realistic": "73.6 % right, 1.8 % wrong (4 of 220), 100 % silent (68.2 %, 5 wrong at"
     " its one blind look)",
     "heldout69_today": "80.2 % right, 3.0 % wrong (5 of 167), 98.2 % silent (76.6 %, 5 wrong at"
     " its one blind look)",
-    "heldout70_realistic": "76.8 % right, 1.4 % wrong (3 of 220), 100 % silent (75.9 %, 3 wrong at"
+    "heldout70_realistic": "77.3 % right, 1.4 % wrong (3 of 220), 100 % silent (75.9 %, 3 wrong at"
     " its one blind look)",
-    "heldout72_today": "82.0 % right, 3.0 % wrong (5 of 167), 96.5 % silent (82.0 %, 5 wrong at"
+    "heldout72_today": "82.6 % right, 3.0 % wrong (5 of 167), 96.5 % silent (82.0 %, 5 wrong at"
     " its one blind look)",
-    "heldout73_realistic": "85.0 % right, 0.5 % wrong (1 of 220), 100 % silent (83.6 %, 1 wrong at"
+    "heldout73_realistic": "85.5 % right, 0.5 % wrong (1 of 220), 100 % silent (83.6 %, 1 wrong at"
     " its one blind look)",
     "heldout76_realistic": "75.9 % right, 1.4 % wrong (3 of 220), 100 % silent (73.6 %, 3 wrong at"
     " its one blind look)",
-    "heldout78_today": "91.0 % right, 3.0 % wrong (5 of 167), 98.2 % silent (89.2 %, 5 wrong at its"
+    "heldout78_today": "90.4 % right, 3.0 % wrong (5 of 167), 98.2 % silent (89.2 %, 5 wrong at its"
     " one blind look)",
+    "heldout79_realistic": "75.9 % right, 0.9 % wrong (2 of 220), 98.0 % silent (75.0 %, 2 wrong at"
+    " its one blind look)",
 }
 """Realistic sets, blind at one look and read or fitted on since, expected to miss issue 12's
 bar (their totals now; the gate is fitted on rounds 4 to 7 and the members' classifier on
-three quarters of rounds 4 to 19, so these are no estimate; ``heldout75_today`` clears it).
+three quarters of rounds 4 to 20, so these are no estimate; ``heldout75_today`` clears it).
 The sets of the first three rounds clear it since their lines (less a dev quarter) became the
 bundled phrasings: a guard against regressions, not an estimate."""
 
@@ -218,7 +220,7 @@ _WEEK_BELOW_BAR = {
     " classifier's five-word minimum); the goal is 99.5 %",
     "chatter_week62": "99.49 % silent (2 of 391 answered; 3 at its one look); the goal is 99.5 %",
     "chatter_week71": "99.25 % silent (3 of 402 answered, as at its one look); the goal is 99.5 %",
-    "chatter_week80_blind": "98.7 % silent (5 of 392 answered) at its one look; the goal is 99.5 %",
+    "chatter_week80": "98.98 % silent (4 of 392 answered; 5 at its one look); the goal is 99.5 %",
 }
 """Weeks expected to miss the goal (their figures)."""
 
@@ -249,7 +251,8 @@ _WEEK_BELOW_BAR = {
             "chatter_week71",
             "chatter_week74",
             "chatter_week77",
-            "chatter_week80_blind",
+            "chatter_week80",
+            "chatter_week83_blind",
         )
     ],
 )
