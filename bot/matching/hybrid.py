@@ -710,9 +710,7 @@ class HybridMatcher:
         """
         classifier = self.classifier
         assert classifier is not None  # ``whole`` comes from it
-        if any(
-            not classifier.knows(self._entries[i].id) for i in meanings[0].order()[:CLASSIFIER_NEAR]
-        ):
+        if self._unknown_near(meanings[0]):
             return None
         for number, (piece, meaning) in enumerate(zip(pieces, meanings, strict=True)):
             if len(piece.split()) < CLASSIFIER_MIN_WORDS:
@@ -756,15 +754,21 @@ class HybridMatcher:
             return None
         if words < CLASSIFIER_MIN_WORDS or not classifier.knows(chosen.id):
             return None
-        if any(
-            not classifier.knows(self._entries[i].id) for i in meaning.order()[:CLASSIFIER_NEAR]
-        ):
+        if self._unknown_near(meaning):
             return None
         share = float(classes[classifier.classes.index(chosen.id)])
         if share < CLASSIFIER_AGREE:
             return None
         rule = f"{RULE_CLASSIFIER}: {100 * share:.0f} % `{chosen.id}`, and the gate agrees"
         return chosen, rule
+
+    def _unknown_near(self, meaning: Meaning) -> list[str]:
+        """The entries among the :data:`CLASSIFIER_NEAR` nearest to ``meaning`` that the
+        members' classifier was not fitted on (a moderator's new ones), nearest first."""
+        classifier = self.classifier
+        assert classifier is not None
+        near = (self._entries[i].id for i in meaning.order()[:CLASSIFIER_NEAR])
+        return [entry_id for entry_id in near if not classifier.knows(entry_id)]
 
     def _classes(self, vectors: Vectors | None) -> NDArray[np.float64] | None:
         """The members' classifier's probabilities for the whole message (``vectors[0]``),
@@ -804,8 +808,7 @@ class HybridMatcher:
             )
         if unseen or not meanings:
             return None
-        near = [self._entries[i].id for i in meanings[0].order()[:CLASSIFIER_NEAR]]
-        unknown = [entry_id for entry_id in near if not classifier.knows(entry_id)]
+        unknown = self._unknown_near(meanings[0])
         backing = float(classes[classifier.classes.index(answer.id)])
         if not unknown or backing >= CLASSIFIER_BACKING:
             return None
